@@ -38,7 +38,8 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
-export type Env = z.input<typeof EnvSchema>;
+/** Environment variables as strings, the way `process.env` holds them (tests pass their own). */
+export type Env = { [K in keyof z.input<typeof EnvSchema>]?: string };
 
 export interface Config {
   env: 'development' | 'production' | 'test';

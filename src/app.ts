@@ -1,0 +1,172 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { createYoga } from 'graphql-yoga';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import { pino, type Logger } from 'pino';
+import type { ExecutionArgs } from 'graphql';
+import { Tokens } from './auth/tokens.ts';
+import type { Config } from './config.ts';
+import { type Context, createContext, type Services } from './context.ts';
+import { createDb } from './db/create-db.ts';
+import { Coordinator } from './engine/coordinator.ts';
+import { createExecutor } from './engine/create-executor.ts';
+import { createMaskError } from './http/errors.ts';
+import { createStaticAssetHandler } from './http/static-assets.ts';
+import { AgentDirectory } from './live/agent-directory.ts';
+import { TaskEventHub } from './live/event-hub.ts';
+import { StatsFeed } from './live/stats-feed.ts';
+import { seedAgents } from './market/agents.ts';
+import { ensureCounters } from './market/counters.ts';
+import { ensureSystemAccounts } from './market/ledger.ts';
+import type { Committed, Store } from './market/store.ts';
+import { ensureAdmin } from './market/users.ts';
+import { createAppPubSub, toMessage } from './pubsub.ts';
+import { schema } from './schema/index.ts';
+
+export interface App {
+  /** Listen; resolves with the address (port 0 picks a free one). */
+  start(): Promise<{ url: string; port: number }>;
+  /** Graceful stop: no new work, in-flight calls finish (or hand their tasks back), sockets and db closed. */
+  stop(options?: { graceMs?: number }): Promise<void>;
+  services: Services;
+}
+
+export interface AppOptions {
+  logger?: Logger;
+}
+
+/**
+ * Wire everything together: database, pub/sub, engine, the GraphQL server over HTTP, SSE and WebSocket,
+ * and the dashboard's static files. Nothing listens until `start()`.
+ */
+export async function buildApp(config: Config, options: AppOptions = {}): Promise<App> {
+  const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'aicp' } });
+  const db = await createDb(config.databaseUrl);
+  const { pubsub, close: closePubSub } = createAppPubSub(config.redisUrl);
+  const stats = new StatsFeed(db.kysely, pubsub, logger);
+  const hub = new TaskEventHub(pubsub, logger);
+  const executor = createExecutor(config.ai, logger);
+
+  let coordinator: Coordinator | undefined;
+  const store: Store = {
+    db: db.kysely,
+    now: () => Date.now(),
+    onCommit: (changes: Committed) => {
+      for (const event of changes.events) pubsub.publish('task:event', toMessage(event));
+      stats.changed();
+      if (changes.capacityFreed || changes.events.some((e) => e.status === 'PENDING')) coordinator?.kick();
+    },
+  };
+  coordinator = new Coordinator({ store, executor, config, logger });
+
+  const services: Services = {
+    config,
+    logger,
+    db,
+    store,
+    tokens: new Tokens(config.jwt),
+    pubsub,
+    stats,
+    agents: new AgentDirectory(db.kysely),
+    hub,
+    coordinator,
+    executor,
+    startedAt: Date.now(),
+  };
+
+  const yoga = createYoga<{ connectionParams?: Record<string, unknown> }, Context>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    graphiql: config.env !== 'production' ? { subscriptionsProtocol: 'WS' } : false,
+    landingPage: false,
+    logging: { debug: (...a) => logger.debug(a), info: (...a) => logger.info(a), warn: (...a) => logger.warn(a), error: (...a) => logger.error(a) },
+    maskedErrors: { maskError: createMaskError(logger) },
+    context: ({ request, connectionParams }) =>
+      createContext(services, connectionParams ? stringOrNull(connectionParams.authorization) : request.headers.get('authorization')),
+  });
+
+  const staticAssets = createStaticAssetHandler(fileURLToPath(new URL('../web/dist', import.meta.url)));
+  const server: Server = createServer((req, res) => {
+    if (req.url?.startsWith('/graphql')) return void yoga(req, res);
+    if (!staticAssets(req, res)) {
+      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not found');
+    }
+  });
+
+  const wsServer = new WebSocketServer({ server, path: '/graphql' });
+  const wsDisposable = useServer(
+    {
+      execute: (args) => (args.rootValue as Envelope).execute(args),
+      subscribe: (args) => (args.rootValue as Envelope).subscribe(args),
+      onSubscribe: async (ctx, _id, payload) => {
+        const { schema: enveloped, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+          ...ctx,
+          req: ctx.extra.request,
+          socket: ctx.extra.socket,
+          params: payload,
+          connectionParams: ctx.connectionParams ?? {},
+        });
+        const args: ExecutionArgs = {
+          schema: enveloped,
+          operationName: payload.operationName,
+          document: parse(payload.query),
+          variableValues: payload.variables,
+          contextValue: await contextFactory(),
+          rootValue: { execute, subscribe },
+        };
+        const errors = validate(args.schema, args.document);
+        return errors.length > 0 ? errors : args;
+      },
+    },
+    wsServer,
+  );
+
+  let stopped = false;
+  return {
+    services,
+    async start() {
+      await ensureCounters(db.kysely);
+      await ensureSystemAccounts(db.kysely, Date.now());
+      if (config.seedAgents) await seedAgents(store, config.ai.model);
+      if (config.admin) await ensureAdmin(store, config.admin.email, config.admin.password);
+      hub.start();
+      await coordinator.start();
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.port, config.host, () => resolve());
+      });
+      const { port } = server.address() as AddressInfo;
+      const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+      const url = `http://${host}:${port}`;
+      logger.info({ url, database: db.describe, ai: executor.health().detail }, 'AICP is listening');
+      return { url, port };
+    },
+    async stop({ graceMs = 10_000 } = {}) {
+      if (stopped) return;
+      stopped = true;
+      server.close();
+      await coordinator.stop(graceMs);
+      await wsDisposable.dispose();
+      for (const client of wsServer.clients) client.terminate();
+      await new Promise<void>((resolve) => wsServer.close(() => resolve()));
+      server.closeAllConnections();
+      stats.close();
+      hub.stop();
+      await executor.close();
+      await closePubSub();
+      await db.close();
+      logger.info('AICP stopped');
+    },
+  };
+}
+
+interface Envelope {
+  execute: (args: ExecutionArgs) => ReturnType<typeof import('graphql').execute>;
+  subscribe: (args: ExecutionArgs) => ReturnType<typeof import('graphql').subscribe>;
+}
+
+function stringOrNull(value: unknown): string | null {
+  return typeof value === 'string' ? value : null;
+}

@@ -1,0 +1,69 @@
+import { errors, jwtVerify, SignJWT } from 'jose';
+import type { Config } from '../config.ts';
+import type { Role, Viewer } from '../market/model.ts';
+
+const ALGORITHM = 'HS256';
+const ROLES: readonly Role[] = ['BUYER', 'AGENT', 'ADMIN'];
+
+export interface IssuedToken {
+  token: string;
+  expiresAt: Date;
+}
+
+/** Signs and verifies the API's bearer tokens. The algorithm is pinned on verify: no `alg: none`, no RS/HS confusion. */
+export class Tokens {
+  readonly #key: Uint8Array;
+  constructor(private readonly options: Config['jwt']) {
+    this.#key = new TextEncoder().encode(options.secret);
+  }
+
+  async issue(viewer: Viewer): Promise<IssuedToken> {
+    const issuedAt = Math.floor(Date.now() / 1000);
+    const expiresAt = issuedAt + this.options.ttlSeconds;
+    const token = await new SignJWT({ role: viewer.role })
+      .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
+      .setSubject(viewer.id)
+      .setIssuedAt(issuedAt)
+      .setExpirationTime(expiresAt)
+      .setIssuer(this.options.issuer)
+      .setAudience(this.options.audience)
+      .sign(this.#key);
+    return { token, expiresAt: new Date(expiresAt * 1000) };
+  }
+
+  /** The viewer a token names, or a TokenError saying why it is not accepted. */
+  async verify(token: string): Promise<Viewer> {
+    try {
+      const { payload } = await jwtVerify(token, this.#key, {
+        algorithms: [ALGORITHM],
+        issuer: this.options.issuer,
+        audience: this.options.audience,
+        requiredClaims: ['sub', 'exp', 'iat'],
+      });
+      const role = payload.role;
+      if (typeof payload.sub !== 'string' || !ROLES.includes(role as Role)) throw new TokenError('malformed token');
+      return { id: payload.sub, role: role as Role };
+    } catch (error) {
+      throw translate(error);
+    }
+  }
+}
+
+export class TokenError extends Error {
+  override name = 'TokenError';
+}
+
+/** jose's errors are an implementation detail: the rest of the app sees one TokenError with a plain reason. */
+function translate(error: unknown): TokenError {
+  if (error instanceof TokenError) return error;
+  if (error instanceof errors.JWTExpired) return new TokenError('token expired');
+  if (error instanceof errors.JWTClaimValidationFailed) return new TokenError(`token rejected: ${error.claim} claim invalid`);
+  if (error instanceof errors.JOSEError) return new TokenError('token invalid');
+  return new TokenError('token invalid');
+}
+
+/** `Bearer <token>` -> token; anything else -> undefined. */
+export function bearerToken(header: string | null | undefined): string | undefined {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+  return match?.[1];
+}

@@ -1,0 +1,60 @@
+import type { Logger } from 'pino';
+import { bearerToken, TokenError, type Tokens } from './auth/tokens.ts';
+import type { Config } from './config.ts';
+import type { Db } from './db/create-db.ts';
+import type { Coordinator } from './engine/coordinator.ts';
+import type { Executor } from './engine/executor.ts';
+import type { AgentDirectory } from './live/agent-directory.ts';
+import type { TaskEventHub } from './live/event-hub.ts';
+import type { StatsFeed } from './live/stats-feed.ts';
+import type { Viewer } from './market/model.ts';
+import type { Store } from './market/store.ts';
+import type { AppPubSub } from './pubsub.ts';
+import { createLoaders, type Loaders } from './schema/loaders.ts';
+
+/** Long-lived parts of the app, built once in `buildApp` and shared by every request. */
+export interface Services {
+  config: Config;
+  logger: Logger;
+  db: Db;
+  store: Store;
+  tokens: Tokens;
+  pubsub: AppPubSub;
+  stats: StatsFeed;
+  agents: AgentDirectory;
+  hub: TaskEventHub;
+  coordinator: Coordinator;
+  executor: Executor;
+  startedAt: number;
+}
+
+export interface Context {
+  /** Who is asking; null when anonymous or when the token was not accepted. */
+  viewer: Viewer | null;
+  /** Why a presented token was not accepted ("token expired"), for the UNAUTHENTICATED message. */
+  authProblem: string | null;
+  services: Services;
+  /** Per-request (per-operation for subscriptions) batching loaders. */
+  loaders: Loaders;
+}
+
+/**
+ * The one auth path for HTTP and WebSocket: HTTP passes its Authorization header, graphql-ws passes
+ * `connectionParams.authorization`. A bad token does not fail the request: the caller is anonymous, and
+ * fields that need a role answer UNAUTHENTICATED with the reason.
+ */
+export async function createContext(services: Services, authorization: string | null | undefined): Promise<Context> {
+  let viewer: Viewer | null = null;
+  let authProblem: string | null = null;
+  const token = bearerToken(authorization);
+  if (authorization && !token) authProblem = 'Authorization must be "Bearer <token>"';
+  if (token) {
+    try {
+      viewer = await services.tokens.verify(token);
+    } catch (error) {
+      if (!(error instanceof TokenError)) throw error;
+      authProblem = error.message;
+    }
+  }
+  return { viewer, authProblem, services, loaders: createLoaders(services.store) };
+}

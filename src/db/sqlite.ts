@@ -1,0 +1,139 @@
+/**
+ * SQLite, and the one place where SQLite-specific SQL lives.
+ *
+ * Kysely's own SQLite driver prepares every statement on every call, begins deferred transactions and
+ * wakes every waiter of its connection lock at once. This driver keeps the same single connection but:
+ * - caches prepared statements by SQL text (hot paths compile once, then only bind and step);
+ * - begins transactions with `BEGIN IMMEDIATE`, so a transaction takes the write lock up front and two
+ *   processes on one file never deadlock upgrading a read lock (no SQLITE_BUSY mid-transaction);
+ * - hands the connection to waiters in FIFO order, one at a time.
+ */
+import BetterSqlite3 from 'better-sqlite3';
+import {
+  CompiledQuery,
+  type DatabaseConnection,
+  type Dialect,
+  type Driver,
+  type QueryResult,
+  SqliteAdapter,
+  SqliteIntrospector,
+  SqliteQueryCompiler,
+  type Kysely,
+} from 'kysely';
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+
+/** Open a SQLite file (created with its folder when missing) with the settings a server wants. */
+export function openSqlite(url: string): BetterSqlite3.Database {
+  const file = url === ':memory:' ? url : resolve(url.replace(/^file:(\/\/)?/, ''));
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const db = new BetterSqlite3(file);
+  // WAL lets readers in other processes run beside the writer; NORMAL sync is durable across process
+  // crashes (only an OS crash can lose the last transactions), which is the right trade for a ledger
+  // whose every write is also an idempotent, replay-safe transition.
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  return db;
+}
+
+export class FastSqliteDialect implements Dialect {
+  constructor(private readonly database: BetterSqlite3.Database) {}
+  createAdapter() {
+    return new SqliteAdapter();
+  }
+  createDriver(): Driver {
+    return new FastSqliteDriver(this.database);
+  }
+  createQueryCompiler() {
+    return new SqliteQueryCompiler();
+  }
+  // biome-ignore lint/suspicious/noExplicitAny: Kysely's introspector signature takes Kysely<any>
+  createIntrospector(db: Kysely<any>) {
+    return new SqliteIntrospector(db);
+  }
+}
+
+class FastSqliteDriver implements Driver {
+  readonly #connection: CachedStatementConnection;
+  readonly #lock = new FifoLock();
+
+  constructor(private readonly database: BetterSqlite3.Database) {
+    this.#connection = new CachedStatementConnection(database);
+  }
+  async init() {}
+  async acquireConnection(): Promise<DatabaseConnection> {
+    await this.#lock.acquire();
+    return this.#connection;
+  }
+  async releaseConnection() {
+    this.#lock.release();
+  }
+  async beginTransaction(connection: DatabaseConnection) {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+  async commitTransaction(connection: DatabaseConnection) {
+    await connection.executeQuery(CompiledQuery.raw('commit'));
+  }
+  async rollbackTransaction(connection: DatabaseConnection) {
+    await connection.executeQuery(CompiledQuery.raw('rollback'));
+  }
+  async destroy() {
+    if (this.database.open) this.database.close();
+  }
+}
+
+const STATEMENT_CACHE_SIZE = 500;
+
+class CachedStatementConnection implements DatabaseConnection {
+  readonly #statements = new Map<string, BetterSqlite3.Statement>();
+  constructor(private readonly db: BetterSqlite3.Database) {}
+
+  #prepare(sql: string): BetterSqlite3.Statement {
+    let stmt = this.#statements.get(sql);
+    if (!stmt) {
+      stmt = this.db.prepare(sql);
+      if (this.#statements.size >= STATEMENT_CACHE_SIZE) {
+        // Evict the oldest: Map iterates in insertion order.
+        const oldest = this.#statements.keys().next().value;
+        if (oldest !== undefined) this.#statements.delete(oldest);
+      }
+      this.#statements.set(sql, stmt);
+    }
+    return stmt;
+  }
+
+  async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
+    const stmt = this.#prepare(compiled.sql);
+    const parameters = compiled.parameters as unknown[];
+    if (stmt.reader) return { rows: stmt.all(...parameters) as R[] };
+    const { changes, lastInsertRowid } = stmt.run(...parameters);
+    return { numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] };
+  }
+
+  // biome-ignore lint/correctness/useYield: streaming is not used by this application
+  async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
+    throw new Error('streaming queries are not supported by this driver');
+  }
+}
+
+/** A lock that wakes exactly one waiter per release, in arrival order. */
+class FifoLock {
+  #held = false;
+  readonly #waiters: Array<() => void> = [];
+
+  acquire(): Promise<void> {
+    if (!this.#held) {
+      this.#held = true;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  release(): void {
+    const next = this.#waiters.shift();
+    if (next) next();
+    else this.#held = false;
+  }
+}

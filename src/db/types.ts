@@ -1,0 +1,110 @@
+import type { Generated, Insertable, Selectable } from 'kysely';
+
+/**
+ * The database as Kysely sees it. Times are epoch milliseconds and money is whole satoshis, both integers
+ * (BIGINT on PostgreSQL), so the same rows mean the same thing on every dialect. Lists of skills are JSON
+ * text. Rows never leave the market layer: it maps them to domain objects.
+ */
+export interface Database {
+  users: UsersTable;
+  accounts: AccountsTable;
+  transfers: TransfersTable;
+  agents: AgentsTable;
+  tasks: TasksTable;
+  task_events: TaskEventsTable;
+  counters: CountersTable;
+}
+
+export interface UsersTable {
+  id: string;
+  email: string;
+  password_hash: string;
+  role: 'BUYER' | 'AGENT' | 'ADMIN';
+  created_at: number;
+}
+
+/** A ledger account. Balances change only together with a row in `transfers`, in one transaction. */
+export interface AccountsTable {
+  id: string;
+  kind: 'user' | 'agent' | 'escrow' | 'platform' | 'world';
+  balance: Generated<number>;
+  created_at: number;
+}
+
+export interface TransfersTable {
+  /** Derived from what caused it (`payout:<task>`, `credit:<reference>`), so it can never happen twice. */
+  id: string;
+  debit_account: string;
+  credit_account: string;
+  amount: number;
+  kind: 'credit' | 'escrow' | 'payout' | 'refund';
+  task_id: string | null;
+  created_at: number;
+}
+
+export interface AgentsTable {
+  id: string;
+  operator_id: string | null;
+  name: string;
+  skills: string;
+  model: string;
+  mode: 'MANAGED' | 'EXTERNAL';
+  status: 'ONLINE' | 'PAUSED' | 'OFFLINE';
+  system_prompt: string | null;
+  ask_per_unit: number;
+  max_concurrency: number;
+  reputation: number;
+  tasks_completed: Generated<number>;
+  tasks_failed: Generated<number>;
+  active_tasks: Generated<number>;
+  earnings: Generated<number>;
+  created_at: number;
+}
+
+export interface TasksTable {
+  id: string;
+  buyer_id: string;
+  agent_id: string | null;
+  title: string;
+  prompt: string;
+  skills: string;
+  complexity: number;
+  max_price: number;
+  price: number | null;
+  status: 'PENDING' | 'ASSIGNED' | 'PROCESSING' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
+  result: string | null;
+  error: string | null;
+  attempts: Generated<number>;
+  idempotency_key: string | null;
+  /** Identifies the current PROCESSING attempt; a result must present it to be accepted. */
+  lease_token: string | null;
+  lease_expires_at: number | null;
+  skip_agent_id: string | null;
+  created_at: number;
+  updated_at: number;
+  completed_at: number | null;
+}
+
+export interface TaskEventsTable {
+  /** Strictly increasing across the marketplace, in commit order (see `nextSequence`). */
+  sequence: number;
+  task_id: string;
+  buyer_id: string;
+  /** The agent the task was with when this happened: its operator may see the event. */
+  agent_id: string | null;
+  status: TasksTable['status'];
+  message: string | null;
+  at: number;
+}
+
+/** Named integers kept in the same transaction as the change they count (stats, event sequence). */
+export interface CountersTable {
+  name: string;
+  value: number;
+}
+
+export type UserRow = Selectable<UsersTable>;
+export type AgentRow = Selectable<AgentsTable>;
+export type TaskRow = Selectable<TasksTable>;
+export type TaskEventRow = Selectable<TaskEventsTable>;
+export type NewTask = Insertable<TasksTable>;

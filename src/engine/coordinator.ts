@@ -1,0 +1,172 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
+import { InvalidStateError } from '../market/errors.ts';
+import type { Agent, Task } from '../market/model.ts';
+import type { Store } from '../market/store.ts';
+import { assignPending, finishTask, recordAttempt, releaseLease, renewLease, requeueExpired, startTask } from '../market/transitions.ts';
+import type { Executor } from './executor.ts';
+
+export interface CoordinatorOptions {
+  store: Store;
+  executor: Executor;
+  config: Pick<Config, 'taskLeaseSeconds'>;
+  logger: Logger;
+}
+
+interface Running {
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+/**
+ * Makes tasks happen. It assigns PENDING tasks as soon as something changes (a task posted, an agent
+ * freed or registered), runs MANAGED agents' tasks through the executor under a renewed lease, and
+ * sweeps for expired leases on start and periodically, so that after a crash no task stays stuck.
+ * EXTERNAL agents' tasks are only assigned here; their operators answer through the API.
+ */
+export class Coordinator {
+  readonly #running = new Map<string, Running>();
+  #pass: Promise<void> | undefined;
+  #again = false;
+  #sweepTimer: NodeJS.Timeout | undefined;
+  #stopping = false;
+
+  constructor(private readonly options: CoordinatorOptions) {}
+
+  get leaseMs(): number {
+    return this.options.config.taskLeaseSeconds * 1000;
+  }
+
+  /** Tasks being executed by this process right now. */
+  get inFlight(): number {
+    return this.#running.size;
+  }
+
+  async start(): Promise<void> {
+    await this.#sweep();
+    // Sweep often enough that an expired lease is noticed within a quarter of its length (at most 5 s).
+    const every = Math.min(5000, Math.max(100, this.leaseMs / 4));
+    this.#sweepTimer = setInterval(() => void this.#sweep(), every);
+    this.#sweepTimer.unref();
+    this.kick();
+  }
+
+  /** Something changed that may let a task be assigned: run an assignment pass soon (coalesced). */
+  kick(): void {
+    if (this.#stopping) return;
+    if (this.#pass) {
+      this.#again = true;
+      return;
+    }
+    this.#pass = (async () => {
+      do {
+        this.#again = false;
+        await this.#assignAll();
+      } while (this.#again && !this.#stopping);
+    })()
+      .catch((error: unknown) => this.options.logger.error({ err: error }, 'assignment pass failed'))
+      .finally(() => {
+        this.#pass = undefined;
+      });
+  }
+
+  /**
+   * Stop taking work, give in-flight calls up to `graceMs` to finish, then abort the rest and release
+   * their leases so another start (or instance) picks them up at once.
+   */
+  async stop(graceMs = 10_000): Promise<void> {
+    this.#stopping = true;
+    clearInterval(this.#sweepTimer);
+    await this.#pass;
+    const all = () => Promise.all([...this.#running.values()].map((r) => r.done));
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), graceMs);
+    });
+    const outcome = await Promise.race([all().then(() => 'done' as const), timedOut]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') {
+      for (const running of this.#running.values()) running.controller.abort(new Error('shutting down'));
+      await all();
+    }
+  }
+
+  async #assignAll(): Promise<void> {
+    for (;;) {
+      const assignments = await assignPending(this.options.store, this.leaseMs);
+      for (const { task, agent } of assignments) {
+        if (agent.mode === 'MANAGED') this.#run(task, agent);
+      }
+      if (assignments.length === 0 || this.#stopping) return;
+    }
+  }
+
+  async #sweep(): Promise<void> {
+    try {
+      const requeued = await requeueExpired(this.options.store);
+      if (requeued.length > 0) {
+        this.options.logger.warn({ tasks: requeued.map((t) => t.id) }, 'leases expired: tasks back in the queue');
+        this.kick();
+      }
+    } catch (error) {
+      this.options.logger.error({ err: error }, 'lease sweep failed');
+    }
+  }
+
+  #run(assigned: Task, agent: Agent): void {
+    const controller = new AbortController();
+    const done = this.#execute(assigned, agent, controller.signal)
+      .catch((error: unknown) => this.options.logger.error({ err: error, task: assigned.id }, 'running a task failed'))
+      .finally(() => this.#running.delete(assigned.id));
+    this.#running.set(assigned.id, { controller, done });
+  }
+
+  async #execute(assigned: Task, agent: Agent, signal: AbortSignal): Promise<void> {
+    const { store, executor, logger } = this.options;
+    const task = await startTask(store, assigned.id, this.leaseMs);
+    if (!task?.leaseToken) return; // cancelled (or requeued) before it could start
+    const leaseToken = task.leaseToken;
+    const attempts: Promise<void>[] = [];
+    const lost = new AbortController();
+    const renew = setInterval(() => {
+      renewLease(store, task.id, leaseToken, this.leaseMs).then(
+        (held) => held || lost.abort(new Error('lease lost')),
+        (error: unknown) => logger.error({ err: error, task: task.id }, 'renewing a lease failed'),
+      );
+    }, this.leaseMs / 3);
+    try {
+      const outcome = await executor.execute({
+        taskId: task.id,
+        agentId: agent.id,
+        agentName: agent.name,
+        model: agent.model,
+        systemPrompt: agent.systemPrompt,
+        prompt: task.prompt,
+        complexity: task.complexity,
+        agentConcurrency: agent.maxConcurrency,
+        signal: AbortSignal.any([signal, lost.signal]),
+        onAttempt: () => void attempts.push(recordAttempt(store, task.id, leaseToken)),
+      });
+      await Promise.all(attempts);
+      if (!outcome.ok && outcome.blame === 'aborted') {
+        // Shutting down: hand the task back now. Lease lost: whoever requeued it owns it; do nothing.
+        if (signal.aborted) await releaseLease(store, task.id, leaseToken);
+        return;
+      }
+      await finishTask(
+        store,
+        task.id,
+        leaseToken,
+        outcome.ok ? { ok: true, result: outcome.result } : { ok: false, error: outcome.error, agentAtFault: outcome.blame === 'agent' },
+      );
+    } catch (error) {
+      if (error instanceof InvalidStateError) {
+        logger.warn({ task: task.id, reason: error.message }, 'result discarded: the lease was no longer held');
+        return;
+      }
+      throw error;
+    } finally {
+      clearInterval(renew);
+    }
+  }
+}

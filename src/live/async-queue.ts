@@ -1,0 +1,45 @@
+/**
+ * An unbounded push queue read as an async iterator: the bridge from a listener callback to a
+ * subscription's generator. `close()` ends iteration; pushes after that are dropped.
+ */
+export class AsyncQueue<T> implements AsyncIterableIterator<T> {
+  #items: T[] = [];
+  #waiting: ((result: IteratorResult<T>) => void) | undefined;
+  #closed = false;
+
+  push(item: T): void {
+    if (this.#closed) return;
+    const waiting = this.#waiting;
+    if (waiting) {
+      this.#waiting = undefined;
+      waiting({ value: item, done: false });
+    } else {
+      this.#items.push(item);
+    }
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#items = [];
+    const waiting = this.#waiting;
+    this.#waiting = undefined;
+    waiting?.({ value: undefined, done: true });
+  }
+
+  next(): Promise<IteratorResult<T>> {
+    if (this.#items.length > 0) return Promise.resolve({ value: this.#items.shift() as T, done: false });
+    if (this.#closed) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve) => {
+      this.#waiting = resolve;
+    });
+  }
+
+  return(): Promise<IteratorResult<T>> {
+    this.close();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<T> {
+    return this;
+  }
+}

@@ -1,0 +1,50 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/types.ts';
+import { nextSequence } from './counters.ts';
+import { type Task, type TaskEvent, toTaskEvent } from './model.ts';
+import type { Tx } from './store.ts';
+
+/** Record one step of a task's lifecycle; it is published when the transaction commits. */
+export async function appendEvent(
+  tx: Tx,
+  task: Pick<Task, 'id' | 'buyerId' | 'agentId' | 'status'>,
+  message: string | null,
+): Promise<TaskEvent> {
+  const row = {
+    sequence: await nextSequence(tx),
+    task_id: task.id,
+    buyer_id: task.buyerId,
+    agent_id: task.agentId,
+    status: task.status,
+    message,
+    at: tx.now,
+  };
+  await tx.db.insertInto('task_events').values(row).execute();
+  const event = toTaskEvent(row);
+  tx.events.push(event);
+  return event;
+}
+
+export async function eventsOfTasks(db: Kysely<Database>, taskIds: readonly string[]): Promise<TaskEvent[]> {
+  if (taskIds.length === 0) return [];
+  const rows = await db.selectFrom('task_events').selectAll().where('task_id', 'in', taskIds).orderBy('sequence').execute();
+  return rows.map(toTaskEvent);
+}
+
+export async function eventsBySequence(db: Kysely<Database>, sequences: readonly number[]): Promise<TaskEvent[]> {
+  if (sequences.length === 0) return [];
+  const rows = await db.selectFrom('task_events').selectAll().where('sequence', 'in', sequences).execute();
+  return rows.map(toTaskEvent);
+}
+
+/** Events after `afterSequence`, oldest first, in pages: the replay half of `taskEvents(afterSequence:)`. */
+export async function eventsAfter(db: Kysely<Database>, afterSequence: number, limit: number): Promise<TaskEvent[]> {
+  const rows = await db
+    .selectFrom('task_events')
+    .selectAll()
+    .where('sequence', '>', afterSequence)
+    .orderBy('sequence')
+    .limit(limit)
+    .execute();
+  return rows.map(toTaskEvent);
+}

@@ -1,0 +1,63 @@
+import SchemaBuilder from '@pothos/core';
+import ErrorsPlugin from '@pothos/plugin-errors';
+import RelayPlugin from '@pothos/plugin-relay';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import ValidationPlugin from '@pothos/plugin-validation';
+import { GraphQLError } from 'graphql';
+import type { Context } from '../context.ts';
+import { ValidationError } from '../market/errors.ts';
+
+/**
+ * The SchemaBuilder's configuration and nothing else: types live in their own files (see index.ts).
+ * Plugin order matters: scope-auth runs first so nothing resolves for a caller who may not ask; errors
+ * wraps validation so that invalid input becomes a ValidationError member of the field's union.
+ */
+export const builder = new SchemaBuilder<{
+  Context: Context;
+  Scalars: {
+    DateTime: { Input: Date; Output: Date };
+    Sats: { Input: number; Output: number };
+    ID: { Input: string; Output: string };
+  };
+  AuthScopes: { signedIn: boolean; buyer: boolean; operator: boolean; admin: boolean };
+  DefaultFieldNullability: false;
+  DefaultEdgesNullability: false;
+  DefaultNodeNullability: false;
+  Connection: { totalCount: () => Promise<number> | number };
+}>({
+  plugins: [ScopeAuthPlugin, ErrorsPlugin, ValidationPlugin, RelayPlugin],
+  defaultFieldNullability: false,
+  scopeAuth: {
+    authScopes: (ctx) => ({
+      signedIn: ctx.viewer !== null,
+      buyer: ctx.viewer?.role === 'BUYER',
+      operator: ctx.viewer?.role === 'AGENT',
+      admin: ctx.viewer?.role === 'ADMIN',
+    }),
+    // The contract: not signed in -> UNAUTHENTICATED (with why a token was refused); signed in -> FORBIDDEN.
+    unauthorizedError: (_parent, ctx) =>
+      ctx.viewer
+        ? new GraphQLError('Your role may not do this', { extensions: { code: 'FORBIDDEN' } })
+        : new GraphQLError(ctx.authProblem ? `Sign in again: ${ctx.authProblem}` : 'Sign in to do this', {
+            extensions: { code: 'UNAUTHENTICATED' },
+          }),
+  },
+  errors: { directResult: true },
+  validation: {
+    validationError: (result) =>
+      new ValidationError(
+        result.issues.map((issue) => ({
+          path: (issue.path ?? []).map((p) => String(typeof p === 'object' && p !== null && 'key' in p ? p.key : p)),
+          message: issue.message,
+        })),
+      ),
+  },
+  relay: {
+    clientMutationId: 'omit',
+    cursorType: 'String',
+    nodeQueryOptions: false,
+    nodesQueryOptions: false,
+    edgesFieldOptions: { nullable: false },
+    nodeFieldOptions: { nullable: false },
+  },
+});

@@ -1,0 +1,52 @@
+import type { StatsSnapshot } from '../live/stats-feed.ts';
+import { SNAPSHOT_TOP_AGENTS } from '../live/stats-feed.ts';
+import { pageOfAgents } from '../market/agents.ts';
+import type { TaskStatus } from '../market/task-state.ts';
+import { AgentRef } from './agent.ts';
+import { builder } from './builder.ts';
+import { TaskStatusEnum } from './enums.ts';
+
+const TaskStatusCount = builder.objectRef<{ status: TaskStatus; count: number }>('TaskStatusCount').implement({
+  fields: (t) => ({
+    status: t.field({ type: TaskStatusEnum, resolve: (c) => c.status }),
+    count: t.exposeInt('count'),
+  }),
+});
+
+const MarketStatsRef = builder.objectRef<StatsSnapshot>('MarketStats').implement({
+  fields: (t) => ({
+    totalTasks: t.exposeInt('totalTasks'),
+    tasksByStatus: t.field({ type: [TaskStatusCount], resolve: (s) => s.tasksByStatus }),
+    completionRate: t.exposeFloat('completionRate', { description: 'Completed / (completed + failed); 0 before any outcome.' }),
+    totalPaid: t.field({ type: 'Sats', description: 'Everything paid out to agents.', resolve: (s) => s.totalPaid }),
+    activeAgents: t.exposeInt('activeAgents'),
+    topAgents: t.field({
+      type: [AgentRef],
+      args: { limit: t.arg.int({ defaultValue: 5, required: false }) },
+      resolve: async (s, { limit }, ctx) => {
+        const wanted = Math.max(0, Math.min(limit ?? 5, 100));
+        if (wanted <= SNAPSHOT_TOP_AGENTS) return s.topAgents.slice(0, wanted);
+        return (await pageOfAgents(ctx.services.store.db, 'REPUTATION', 0, wanted)).agents;
+      },
+    }),
+  }),
+});
+
+builder.queryField('marketStats', (t) => t.field({ type: MarketStatsRef, resolve: (_root, _args, ctx) => ctx.services.stats.current() }));
+
+builder.subscriptionField('marketStats', (t) =>
+  t.field({
+    type: MarketStatsRef,
+    description: 'The stats now, then again after changes (at most a few times a second).',
+    subscribe: async function* (_root, _args, ctx) {
+      const updates = ctx.services.pubsub.subscribe('stats');
+      try {
+        yield await ctx.services.stats.current();
+        for await (const snapshot of updates) yield snapshot;
+      } finally {
+        await updates.return?.();
+      }
+    },
+    resolve: (snapshot) => snapshot,
+  }),
+);

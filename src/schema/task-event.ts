@@ -1,0 +1,121 @@
+import { GraphQLError } from 'graphql';
+import type { Context } from '../context.ts';
+import type { TaskEvent } from '../market/model.ts';
+import { pageOfTasks } from '../market/tasks.ts';
+import { canReadTask } from '../market/visibility.ts';
+import { builder } from './builder.ts';
+import { TaskStatusEnum } from './enums.ts';
+import { localId } from './ids.ts';
+import { readableTask, TaskEventRef, TaskRef } from './task.ts';
+import { refreshLoaders } from './loaders.ts';
+
+builder.node(TaskEventRef, {
+  id: { resolve: (event) => String(event.sequence) },
+  isTypeOf: (value) => typeof value === 'object' && value !== null && 'sequence' in value && 'taskId' in value,
+  fields: (t) => ({
+    sequence: t.exposeInt('sequence', { description: 'Strictly increasing across the whole marketplace; resume point for taskEvents(afterSequence:).' }),
+    task: t.field({
+      type: TaskRef,
+      resolve: async (event, _args, ctx) => {
+        const task = await ctx.loaders.task.load(event.taskId);
+        if (!task) throw new Error(`event ${event.sequence} names a missing task`);
+        return task;
+      },
+    }),
+    status: t.field({ type: TaskStatusEnum, resolve: (event) => event.status }),
+    message: t.exposeString('message', { nullable: true }),
+    at: t.field({ type: 'DateTime', resolve: (event) => event.at }),
+  }),
+});
+
+/** Whether this viewer may see this event: the same rule as for reading its task. */
+async function canSee(ctx: Context, event: TaskEvent): Promise<boolean> {
+  const viewer = ctx.viewer;
+  if (!viewer) return false;
+  if (viewer.role === 'ADMIN' || viewer.id === event.buyerId) return true;
+  if (viewer.role !== 'AGENT' || !event.agentId) return false;
+  const agents = ctx.services.agents;
+  return canReadTask(viewer, event, agents.operatorOf(event.agentId) ?? (await agents.load(event.agentId)));
+}
+
+builder.subscriptionField('taskEvents', (t) =>
+  t.field({
+    type: TaskEventRef,
+    description: 'Every task event the caller may see; with afterSequence, the missed ones are replayed first, in order, then live ones follow.',
+    authScopes: { signedIn: true },
+    args: { afterSequence: t.arg.int({ required: false }) },
+    subscribe: async function* (_root, { afterSequence }, ctx) {
+      for await (const event of ctx.services.hub.stream(ctx.services.store.db, afterSequence)) {
+        // Checked for every event, not once: nobody receives an event about a task they may not read.
+        if (await canSee(ctx, event)) {
+          refreshLoaders(ctx);
+          yield event;
+        }
+      }
+    },
+    resolve: (event) => event,
+  }),
+);
+
+builder.subscriptionField('taskUpdated', (t) =>
+  t.field({
+    type: TaskRef,
+    description: 'The task now, then again at every change of status or result.',
+    authScopes: { signedIn: true },
+    args: { id: t.arg.id({ required: true }) },
+    subscribe: async function* (_root, { id }, ctx) {
+      const taskId = localId(id, 'Task');
+      const live = ctx.services.hub.listen();
+      try {
+        const first = taskId ? await readableTask(ctx, taskId) : null;
+        if (!first || !taskId) throw new GraphQLError('No task with this id is visible to you', { extensions: { code: 'NOT_FOUND' } });
+        yield first;
+        for await (const event of live) {
+          if (event.taskId !== taskId) continue;
+          refreshLoaders(ctx);
+          const task = await readableTask(ctx, taskId);
+          // The task moved out of the viewer's sight (e.g. requeued away from their agent): stop.
+          if (!task) return;
+          yield task;
+        }
+      } finally {
+        live.close();
+      }
+    },
+    resolve: (task) => task,
+  }),
+);
+
+builder.subscriptionField('agentAssignments', (t) =>
+  t.field({
+    type: TaskRef,
+    description: 'For the operator of an EXTERNAL agent: each task assigned to it, as it is assigned.',
+    authScopes: { operator: true },
+    args: { agentId: t.arg.id({ required: true }) },
+    subscribe: async function* (_root, args, ctx) {
+      const agentId = localId(args.agentId, 'Agent');
+      const agent = agentId ? await ctx.loaders.agent.load(agentId) : null;
+      if (!agent) throw new GraphQLError('No agent with this id', { extensions: { code: 'NOT_FOUND' } });
+      if (agent.operatorId !== ctx.viewer?.id) throw new GraphQLError('Only the operator of this agent may receive its assignments', { extensions: { code: 'FORBIDDEN' } });
+      const live = ctx.services.hub.listen();
+      try {
+        // Tasks already waiting for this agent (assigned while it was disconnected) come first.
+        const waiting = await pageOfTasks(ctx.services.store.db, { agentIds: [agent.id], status: 'PROCESSING' }, { limit: 100, oldestFirst: true });
+        const sent = new Set(waiting.map((task) => task.id));
+        for (const task of waiting) yield task;
+        for await (const event of live) {
+          if (event.agentId !== agent.id || event.status !== 'PROCESSING' || sent.has(event.taskId)) continue;
+          refreshLoaders(ctx);
+          const task = await ctx.loaders.task.load(event.taskId);
+          if (task && task.agentId === agent.id) {
+            sent.add(task.id);
+            yield task;
+          }
+        }
+      } finally {
+        live.close();
+      }
+    },
+    resolve: (task) => task,
+  }),
+);

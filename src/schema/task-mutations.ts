@@ -1,0 +1,91 @@
+import { z } from 'zod';
+import { AccessError, InsufficientFundsError, InvalidStateError, NotFoundError, ValidationError } from '../market/errors.ts';
+import { complexity, idempotencyKey, positiveSats, prompt, resultText, skills, title } from '../market/inputs.ts';
+import { cancelTask, createTask } from '../market/tasks.ts';
+import { finishTask } from '../market/transitions.ts';
+import { builder } from './builder.ts';
+import { localId } from './ids.ts';
+import { readableTask, TaskRef } from './task.ts';
+
+const CreateTaskInput = builder.inputType('CreateTaskInput', {
+  fields: (t) => ({
+    title: t.string({ required: true, validate: title }),
+    prompt: t.string({ required: true, validate: prompt }),
+    skills: t.stringList({ required: false, validate: skills }),
+    complexity: t.int({ required: false, description: '1 to 10; estimated from the prompt when left out.', validate: complexity }),
+    maxPrice: t.field({ type: 'Sats', required: true, description: 'The most the buyer will pay; held in escrow.', validate: positiveSats }),
+    idempotencyKey: t.string({
+      required: false,
+      description: 'Repeating a createTask with the same key returns the first task instead of creating (and paying for) another.',
+      validate: idempotencyKey,
+    }),
+  }),
+});
+
+builder.mutationField('createTask', (t) =>
+  t.field({
+    type: TaskRef,
+    description: 'Role BUYER. Holds maxPrice in escrow; the task is assigned and run without further calls.',
+    authScopes: { buyer: true },
+    args: { input: t.arg({ type: CreateTaskInput, required: true }) },
+    errors: { types: [ValidationError, InsufficientFundsError], union: { name: 'CreateTaskResult' } },
+    resolve: (_root, { input }, ctx) =>
+      createTask(ctx.services.store, ctx.viewer?.id ?? '', {
+        title: input.title,
+        prompt: input.prompt,
+        skills: input.skills ?? [],
+        complexity: input.complexity,
+        maxPrice: input.maxPrice,
+        idempotencyKey: input.idempotencyKey,
+      }),
+  }),
+);
+
+builder.mutationField('cancelTask', (t) =>
+  t.field({
+    type: TaskRef,
+    description: "The task's buyer, while it is PENDING or ASSIGNED; the escrow goes back to the buyer.",
+    authScopes: { signedIn: true },
+    args: { id: t.arg.id({ required: true }) },
+    errors: { types: [NotFoundError, InvalidStateError], union: { name: 'CancelTaskResult' } },
+    resolve: async (_root, { id }, ctx) => {
+      const taskId = localId(id, 'Task');
+      if (!taskId || !ctx.viewer) throw new NotFoundError('No task with this id');
+      return cancelTask(ctx.services.store, ctx.viewer, taskId);
+    },
+  }),
+);
+
+const SubmitTaskResultInput = builder.inputType('SubmitTaskResultInput', {
+  fields: (t) => ({
+    taskId: t.id({ required: true }),
+    result: t.string({ required: false, description: 'The answer; leave out and give error to report that the agent could not do it.', validate: resultText }),
+    error: t.string({ required: false, validate: resultText }),
+  }),
+  validate: z
+    .object({ result: z.string().nullish(), error: z.string().nullish() })
+    .refine((input) => (input.result == null) !== (input.error == null), { message: 'give either result or error, not both', path: ['result'] }),
+});
+
+builder.mutationField('submitTaskResult', (t) =>
+  t.field({
+    type: TaskRef,
+    description: 'The operator of the EXTERNAL agent the task is assigned to.',
+    authScopes: { operator: true, admin: true },
+    args: { input: t.arg({ type: SubmitTaskResultInput, required: true }) },
+    errors: { types: [ValidationError, NotFoundError, InvalidStateError], union: { name: 'SubmitTaskResultResult' } },
+    resolve: async (_root, { input }, ctx) => {
+      const taskId = localId(input.taskId, 'Task');
+      const task = taskId ? await readableTask(ctx, taskId) : null;
+      if (!task) throw new NotFoundError('No task with this id');
+      const agent = task.agentId ? await ctx.loaders.agent.load(task.agentId) : null;
+      if (!agent || agent.operatorId !== ctx.viewer?.id) {
+        throw new AccessError('FORBIDDEN', 'Only the operator of the agent the task is assigned to may submit its result');
+      }
+      if (agent.mode !== 'EXTERNAL') throw new InvalidStateError('This task is run by the marketplace (MANAGED agent)', task.status);
+      if (!task.leaseToken) throw new InvalidStateError(`The task is ${task.status}, not PROCESSING`, task.status);
+      const outcome = input.result != null ? { ok: true as const, result: input.result } : { ok: false as const, error: input.error ?? 'failed', agentAtFault: true };
+      return finishTask(ctx.services.store, task.id, task.leaseToken, outcome);
+    },
+  }),
+);

@@ -1,0 +1,98 @@
+import { resolveCursorConnection, type ResolveCursorConnectionArgs } from '@pothos/plugin-relay';
+import type { Context } from '../context.ts';
+import type { Task, TaskEvent } from '../market/model.ts';
+import { countTasks, pageOfTasks, type TaskFilter } from '../market/tasks.ts';
+import { canReadTask } from '../market/visibility.ts';
+import { AgentRef } from './agent.ts';
+import { builder } from './builder.ts';
+import { TaskStatusEnum } from './enums.ts';
+import { localId } from './ids.ts';
+import { UserRef } from './user.ts';
+
+export const TaskRef = builder.objectRef<Task>('Task');
+export const TaskEventRef = builder.objectRef<TaskEvent>('TaskEvent');
+
+builder.node(TaskRef, {
+  id: { resolve: (task) => task.id },
+  isTypeOf: (value) => typeof value === 'object' && value !== null && 'prompt' in value && 'maxPrice' in value,
+  fields: (t) => ({
+    title: t.exposeString('title'),
+    prompt: t.exposeString('prompt'),
+    skills: t.exposeStringList('skills'),
+    complexity: t.exposeInt('complexity', { description: '1 (trivial) to 10 (hardest): given by the buyer or estimated from the prompt.' }),
+    maxPrice: t.field({ type: 'Sats', description: 'The most the buyer will pay; held in escrow from creation.', resolve: (task) => task.maxPrice }),
+    price: t.field({ type: 'Sats', nullable: true, description: 'The agreed price, set when an agent is assigned.', resolve: (task) => task.price }),
+    status: t.field({ type: TaskStatusEnum, resolve: (task) => task.status }),
+    buyer: t.field({
+      type: UserRef,
+      resolve: async (task, _args, ctx) => {
+        const user = await ctx.loaders.user.load(task.buyerId);
+        if (!user) throw new Error(`task ${task.id} has no buyer`);
+        return user;
+      },
+    }),
+    agent: t.field({ type: AgentRef, nullable: true, resolve: (task, _args, ctx) => (task.agentId ? ctx.loaders.agent.load(task.agentId) : null) }),
+    result: t.exposeString('result', { nullable: true }),
+    error: t.exposeString('error', { nullable: true }),
+    attempts: t.exposeInt('attempts', { description: 'Calls made to execute it, retries included.' }),
+    createdAt: t.field({ type: 'DateTime', resolve: (task) => task.createdAt }),
+    updatedAt: t.field({ type: 'DateTime', resolve: (task) => task.updatedAt }),
+    completedAt: t.field({ type: 'DateTime', nullable: true, resolve: (task) => task.completedAt }),
+    events: t.field({ type: [TaskEventRef], description: 'Its lifecycle, oldest first.', resolve: (task, _args, ctx) => ctx.loaders.eventsOfTask.load(task.id) }),
+  }),
+});
+
+/** The task if the viewer may read it: its buyer, the operator of its agent, or an admin. */
+export async function readableTask(ctx: Context, taskId: string): Promise<Task | null> {
+  const task = await ctx.loaders.task.load(taskId);
+  if (!task || !ctx.viewer) return null;
+  const operatorId = task.agentId ? await ctx.services.agents.load(task.agentId) : null;
+  return canReadTask(ctx.viewer, task, operatorId) ? task : null;
+}
+
+builder.queryField('task', (t) =>
+  t.field({
+    type: TaskRef,
+    nullable: true,
+    description: 'Visible to its buyer, the operator of its agent, and admins; null otherwise.',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }, ctx) => {
+      const taskId = localId(id, 'Task');
+      return taskId ? readableTask(ctx, taskId) : null;
+    },
+  }),
+);
+
+/** Which tasks a viewer may list: a buyer's own, an operator's agents', or (admin) all. */
+async function taskFilterFor(ctx: Context): Promise<TaskFilter> {
+  const viewer = ctx.viewer;
+  if (!viewer || viewer.role === 'ADMIN') return {};
+  if (viewer.role === 'BUYER') return { buyerId: viewer.id };
+  const agents = await ctx.loaders.agentsOfOperator.load(viewer.id);
+  return { agentIds: agents.map((a) => a.id) };
+}
+
+builder.queryField('tasks', (t) =>
+  t.connection(
+    {
+      type: TaskRef,
+      description: 'The tasks the caller may see (buyer: own; agent operator: assigned to own agents; admin: all), newest first.',
+      authScopes: { signedIn: true },
+      args: { status: t.arg({ type: TaskStatusEnum, required: false }) },
+      resolve: async (_root, args, ctx) => {
+        const filter: TaskFilter = { ...(await taskFilterFor(ctx)), status: args.status ?? null };
+        const connection = await resolveCursorConnection(
+          { args, toCursor: (task: Task) => task.id, defaultSize: 20, maxSize: 100 },
+          async ({ before, after, limit, inverted }: ResolveCursorConnectionArgs) => {
+            const tasks = await pageOfTasks(ctx.services.store.db, filter, { before, after, limit, oldestFirst: inverted });
+            for (const task of tasks) ctx.loaders.task.prime(task.id, task);
+            return tasks;
+          },
+        );
+        return { ...connection, totalCount: () => countTasks(ctx.services.store.db, filter) };
+      },
+    },
+    { name: 'TaskConnection' },
+    { name: 'TaskEdge' },
+  ),
+);

@@ -1,0 +1,133 @@
+import { z } from 'zod';
+import { ConflictError, InvalidCredentialsError, NotFoundError, ValidationError } from '../market/errors.ts';
+import { creditReference, email, password, signUpRole } from '../market/inputs.ts';
+import { Accounts } from '../market/ledger.ts';
+import type { User } from '../market/model.ts';
+import { creditAccount, logIn, signUp } from '../market/users.ts';
+import { AgentRef } from './agent.ts';
+import { builder } from './builder.ts';
+import { RoleEnum } from './enums.ts';
+import { localId } from './ids.ts';
+
+export const UserRef = builder.objectRef<User>('User');
+
+/** Another user's email is shown masked: an operator sees who bought a task, not their address. */
+function maskEmail(address: string): string {
+  const [local = '', domain = ''] = address.split('@');
+  return `${local.slice(0, 1)}***@${domain}`;
+}
+
+builder.node(UserRef, {
+  id: { resolve: (user) => user.id },
+  isTypeOf: (value) => typeof value === 'object' && value !== null && 'email' in value && 'role' in value,
+  fields: (t) => ({
+    email: t.string({
+      resolve: (user, _args, ctx) => (ctx.viewer?.id === user.id || ctx.viewer?.role === 'ADMIN' ? user.email : maskEmail(user.email)),
+    }),
+    role: t.field({ type: RoleEnum, resolve: (user) => user.role }),
+    balance: t.field({
+      type: 'Sats',
+      description: "Spendable funds: credits minus escrowed and spent amounts. Shown to the user and admins; 0 to others.",
+      resolve: (user, _args, ctx) => (isSelfOrAdmin(ctx.viewer, user) ? ctx.loaders.balance.load(Accounts.user(user.id)) : 0),
+    }),
+    escrowed: t.field({
+      type: 'Sats',
+      description: "Funds held in escrow for this buyer's open tasks. Shown to the user and admins; 0 to others.",
+      resolve: (user, _args, ctx) => (isSelfOrAdmin(ctx.viewer, user) ? ctx.loaders.escrowed.load(user.id) : 0),
+    }),
+    agents: t.field({
+      type: [AgentRef],
+      description: 'Agents this user operates (role AGENT).',
+      resolve: (user, _args, ctx) => ctx.loaders.agentsOfOperator.load(user.id),
+    }),
+    createdAt: t.field({ type: 'DateTime', resolve: (user) => user.createdAt }),
+  }),
+});
+
+function isSelfOrAdmin(viewer: { id: string; role: string } | null, user: User): boolean {
+  return viewer !== null && (viewer.id === user.id || viewer.role === 'ADMIN');
+}
+
+builder.queryField('me', (t) =>
+  t.field({
+    type: UserRef,
+    nullable: true,
+    description: 'The signed-in user; null when not signed in.',
+    resolve: (_root, _args, ctx) => (ctx.viewer ? ctx.loaders.user.load(ctx.viewer.id) : null),
+  }),
+);
+
+const AuthPayload = builder.objectRef<{ token: string; expiresAt: Date; user: User }>('AuthPayload').implement({
+  fields: (t) => ({
+    token: t.exposeString('token', { description: 'A signed JWT for the Authorization header.' }),
+    expiresAt: t.field({ type: 'DateTime', resolve: (p) => p.expiresAt }),
+    user: t.field({ type: UserRef, resolve: (p) => p.user }),
+  }),
+});
+
+const SignUpInput = builder.inputType('SignUpInput', {
+  fields: (t) => ({
+    email: t.string({ required: true, validate: email }),
+    password: t.string({ required: true, description: 'At least 8 characters.', validate: password }),
+    role: t.field({
+      type: RoleEnum,
+      required: true,
+      description: 'BUYER or AGENT; ADMIN accounts come only from the server\'s configuration.',
+      validate: signUpRole,
+    }),
+  }),
+});
+
+const LogInInput = builder.inputType('LogInInput', {
+  fields: (t) => ({
+    email: t.string({ required: true }),
+    password: t.string({ required: true }),
+  }),
+});
+
+builder.mutationField('signUp', (t) =>
+  t.field({
+    type: AuthPayload,
+    args: { input: t.arg({ type: SignUpInput, required: true }) },
+    errors: { types: [ValidationError, ConflictError], union: { name: 'SignUpResult' } },
+    resolve: async (_root, { input }, ctx) => {
+      const user = await signUp(ctx.services.store, { email: input.email, password: input.password, role: input.role });
+      return { ...(await ctx.services.tokens.issue(user)), user };
+    },
+  }),
+);
+
+builder.mutationField('logIn', (t) =>
+  t.field({
+    type: AuthPayload,
+    args: { input: t.arg({ type: LogInInput, required: true }) },
+    errors: { types: [InvalidCredentialsError], union: { name: 'LogInResult' } },
+    resolve: async (_root, { input }, ctx) => {
+      const user = await logIn(ctx.services.store, input.email, input.password);
+      return { ...(await ctx.services.tokens.issue(user)), user };
+    },
+  }),
+);
+
+const CreditAccountInput = builder.inputType('CreditAccountInput', {
+  fields: (t) => ({
+    userId: t.id({ required: true }),
+    amount: t.field({ type: 'Sats', required: true, validate: z.number().int().min(1, 'must be at least 1 sat') }),
+    reference: t.string({ required: true, description: 'Unique per credit: the same reference twice credits once.', validate: creditReference }),
+  }),
+});
+
+builder.mutationField('creditAccount', (t) =>
+  t.field({
+    type: UserRef,
+    description: "Role ADMIN: add funds to a user's balance.",
+    authScopes: { admin: true },
+    args: { input: t.arg({ type: CreditAccountInput, required: true }) },
+    errors: { types: [ValidationError, NotFoundError], union: { name: 'CreditAccountResult' } },
+    resolve: async (_root, { input }, ctx) => {
+      const userId = localId(input.userId, 'User');
+      if (!userId) throw ValidationError.of(['input', 'userId'], 'is not a User ID');
+      return creditAccount(ctx.services.store, { userId, amount: input.amount, reference: input.reference });
+    },
+  }),
+);
