@@ -15,12 +15,14 @@ export interface StatsSnapshot extends MarketStats {
 }
 
 /**
- * Keeps one current StatsSnapshot. Changes mark it stale; it is recomputed at most once per
- * `intervalMs` (coalescing bursts of thousands of task events into one query and one publish), and
- * `marketStats` queries are answered from memory in between.
+ * Keeps one current StatsSnapshot. A query gets the cached snapshot unless something changed since it
+ * was computed (then one recomputation serves every query waiting on it). Subscribers get a fresh
+ * snapshot at most once per `intervalMs`, so a burst of thousands of task events costs one query and one
+ * publish, not one per event.
  */
 export class StatsFeed {
   #current: Promise<StatsSnapshot> | undefined;
+  #stale = true;
   #timer: NodeJS.Timeout | undefined;
   #lastPublish = 0;
   #closed = false;
@@ -33,25 +35,31 @@ export class StatsFeed {
   ) {}
 
   current(): Promise<StatsSnapshot> {
-    this.#current ??= this.#compute();
-    return this.#current;
+    if (this.#stale || !this.#current) this.#refresh();
+    return this.#current as Promise<StatsSnapshot>;
+  }
+
+  #refresh(): Promise<StatsSnapshot> {
+    this.#stale = false;
+    const next = this.#compute();
+    this.#current = next;
+    next.catch(() => {
+      if (this.#current === next) this.#current = undefined;
+    });
+    return next;
   }
 
   /** Something changed: recompute and publish soon, at most once per interval. */
   changed(): void {
+    this.#stale = true;
     if (this.#closed || this.#timer) return;
     const wait = Math.max(0, this.#lastPublish + this.intervalMs - Date.now());
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       this.#lastPublish = Date.now();
-      const next = this.#compute();
-      this.#current = next;
-      next.then(
+      this.#refresh().then(
         (snapshot) => this.pubsub.publish('stats', snapshot),
-        (error: unknown) => {
-          this.#current = undefined;
-          this.logger.error({ err: error }, 'computing market stats failed');
-        },
+        (error: unknown) => this.logger.error({ err: error }, 'computing market stats failed'),
       );
     }, wait);
   }
