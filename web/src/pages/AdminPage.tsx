@@ -1,0 +1,160 @@
+import { useCallback, useMemo, useRef, useState } from 'react';
+import { useMutation, useQuery } from 'urql';
+import type { AppClient } from '../client.ts';
+import { CreditForm } from '../components/CreditForm.tsx';
+import { EventFeed, FeedEventFragment, pushEvent, type FeedEvent } from '../components/EventFeed.tsx';
+import { TaskRowFragment, TaskTable, upsertTask, type TaskRow } from '../components/TaskTable.tsx';
+import { Card } from '../components/ui.tsx';
+import { issuesToFieldErrors, requestErrorMessage, type FieldErrors } from '../errors.ts';
+import { formatSats, uuid } from '../format.ts';
+import { graphql, type TaskStatus } from '../graphql.ts';
+import { useOnReconnect } from '../hooks.ts';
+import { maxSequence, useTaskEventStream } from '../task-events.ts';
+import { TaskDetails } from './TaskDetails.tsx';
+
+const AdminTasksQuery = graphql(
+  `
+    query AdminTasks($status: TaskStatus) {
+      tasks(first: 50, status: $status) {
+        totalCount
+        edges { node { ...TaskRow buyer { id email } events { sequence } } }
+      }
+    }
+  `,
+  [TaskRowFragment],
+);
+
+const CreditAccountMutation = graphql(`
+  mutation CreditAccount($input: CreditAccountInput!) {
+    creditAccount(input: $input) {
+      __typename
+      ... on User { id email balance }
+      ... on ValidationError { message issues { path message } }
+      ... on NotFoundError { message }
+    }
+  }
+`);
+
+const AdminEventsSubscription = graphql(
+  `
+    subscription AdminEvents($afterSequence: Int) {
+      taskEvents(afterSequence: $afterSequence) { ...FeedEvent task { ...TaskRow buyer { id email } } }
+    }
+  `,
+  [FeedEventFragment, TaskRowFragment],
+);
+
+type AdminTask = TaskRow & { buyer: { id: string; email: string } };
+const STATUSES: readonly TaskStatus[] = ['PENDING', 'ASSIGNED', 'PROCESSING', 'COMPLETED', 'FAILED', 'CANCELLED'];
+
+export function AdminPage({ app, epoch }: { app: AppClient; epoch: number }) {
+  const [status, setStatus] = useState<TaskStatus | null>(null);
+  const [tasksResult, refetchTasks] = useQuery({ query: AdminTasksQuery, variables: { status }, requestPolicy: 'cache-and-network' });
+  const [live, setLive] = useState<AdminTask[]>([]);
+  const [feed, setFeed] = useState<FeedEvent[]>([]);
+  const [openId, setOpenId] = useState<string | null>(null);
+
+  const snapshot = useMemo(() => tasksResult.data?.tasks.edges.map((e) => e.node), [tasksResult.data]);
+  const onEvent = useCallback((event: FeedEvent & { task: AdminTask }) => {
+    setFeed((prev) => pushEvent(prev, event));
+    setLive((prev) => upsertTask(prev, event.task));
+  }, []);
+  useTaskEventStream(app.client, AdminEventsSubscription, {
+    after: snapshot ? maxSequence(snapshot) : null,
+    pause: !snapshot && !tasksResult.error,
+    onEvent,
+  });
+  useOnReconnect(epoch, () => refetchTasks({ requestPolicy: 'network-only' }));
+  const tasks = useMemo(
+    () => live.reduce<AdminTask[]>((list, t) => upsertTask(list, t), snapshot ?? []).filter((t) => status == null || t.status === status),
+    [live, snapshot, status],
+  );
+
+  // One reference per intended credit: a double click or a retry credits once.
+  const pending = useRef<{ fingerprint: string; reference: string } | null>(null);
+  const [userId, setUserId] = useState('');
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [done, setDone] = useState<string | null>(null);
+  const [creditState, creditAccount] = useMutation(CreditAccountMutation);
+  const onCredit = async ({ userId: id, amount }: { userId: string; amount: number }): Promise<boolean> => {
+    setErrors({});
+    setDone(null);
+    if (!id) {
+      setErrors({ userId: 'Which user? Paste their account ID.' });
+      return false;
+    }
+    if (!Number.isSafeInteger(amount) || amount <= 0) {
+      setErrors({ amount: 'A whole number of sats, at least 1.' });
+      return false;
+    }
+    const fingerprint = `${id}:${amount}`;
+    if (pending.current?.fingerprint !== fingerprint) pending.current = { fingerprint, reference: uuid() };
+    const result = await creditAccount({ input: { userId: id, amount, reference: pending.current.reference } });
+    const payload = result.data?.creditAccount;
+    if (result.error || !payload) {
+      setErrors({ form: result.error ? requestErrorMessage(result.error) : 'No answer from the server.' });
+      return false;
+    }
+    switch (payload.__typename) {
+      case 'User':
+        pending.current = null;
+        setDone(`Credited ${formatSats(amount)} to ${payload.email}; balance now ${formatSats(payload.balance)}.`);
+        return true;
+      case 'ValidationError':
+        setErrors(issuesToFieldErrors(payload.issues, ['userId', 'amount', 'reference']));
+        return false;
+      case 'NotFoundError':
+        setErrors({ userId: payload.message });
+        return false;
+    }
+  };
+
+  return (
+    <div className="page workspace" data-testid="admin-workspace">
+      <div className="grid-2 grid-wide-right">
+        <Card title="Credit a user">
+          <CreditForm userId={userId} onUserIdChange={setUserId} busy={creditState.fetching} errors={errors} done={done} onSubmit={onCredit} />
+        </Card>
+        <Card title="Live activity" testId="activity-card">
+          <EventFeed events={feed} onOpen={setOpenId} emptyText="Every task event appears here as it happens." />
+        </Card>
+      </div>
+      <Card
+        title={`All tasks${tasksResult.data ? ` (${Math.max(tasksResult.data.tasks.totalCount, tasks.length)})` : ''}`}
+        testId="admin-tasks"
+        actions={
+          <label className="inline-label">
+            Status{' '}
+            <select value={status ?? ''} onChange={(e) => setStatus(STATUSES.find((s) => s === e.target.value) ?? null)} data-testid="status-filter">
+              <option value="">All</option>
+              {STATUSES.map((s) => (
+                <option key={s} value={s}>
+                  {s.toLowerCase()}
+                </option>
+              ))}
+            </select>
+          </label>
+        }
+      >
+        {tasksResult.error && !tasksResult.data && <p className="form-error">{requestErrorMessage(tasksResult.error)}</p>}
+        <TaskTable
+          tasks={tasks}
+          onOpen={setOpenId}
+          emptyText={tasksResult.fetching ? 'Loading…' : 'No tasks.'}
+          extra={{
+            header: 'Buyer',
+            cell: (task) => (
+              <span className="buyer-cell">
+                {task.buyer.email}{' '}
+                <button type="button" className="link small" onClick={() => setUserId(task.buyer.id)}>
+                  Credit<span className="sr-only"> {task.buyer.email}</span>
+                </button>
+              </span>
+            ),
+          }}
+        />
+      </Card>
+      {openId && <TaskDetails id={openId} role="ADMIN" onClose={() => setOpenId(null)} />}
+    </div>
+  );
+}

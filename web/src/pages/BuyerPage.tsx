@@ -1,0 +1,177 @@
+import { useCallback, useMemo, useRef, useState } from 'react';
+import { useMutation, useQuery } from 'urql';
+import type { AppClient } from '../client.ts';
+import { CreateTaskForm, type NewTask, type QuoteView, type TaskDraft } from '../components/CreateTaskForm.tsx';
+import { EventFeed, FeedEventFragment, pushEvent, type FeedEvent } from '../components/EventFeed.tsx';
+import { TaskRowFragment, TaskTable, upsertTask, type TaskRow } from '../components/TaskTable.tsx';
+import { Card } from '../components/ui.tsx';
+import { issuesToFieldErrors, requestErrorMessage, type FieldErrors } from '../errors.ts';
+import { formatSats, uuid } from '../format.ts';
+import { graphql } from '../graphql.ts';
+import { useDebouncedValue, useOnReconnect, useThrottledCallback } from '../hooks.ts';
+import { maxSequence, useTaskEventStream } from '../task-events.ts';
+import { TaskDetails } from './TaskDetails.tsx';
+
+const BuyerAccountQuery = graphql(`
+  query BuyerAccount {
+    me { id email balance escrowed }
+  }
+`);
+
+const BuyerTasksQuery = graphql(
+  `
+    query BuyerTasks {
+      tasks(first: 50) { totalCount edges { node { ...TaskRow events { sequence } } } }
+    }
+  `,
+  [TaskRowFragment],
+);
+
+const QuoteQuery = graphql(`
+  query Quote($input: QuoteInput!) {
+    quote(input: $input) { complexity price agent { id name reputation } }
+  }
+`);
+
+const CreateTaskMutation = graphql(
+  `
+    mutation CreateTask($input: CreateTaskInput!) {
+      createTask(input: $input) {
+        __typename
+        ... on Task { ...TaskRow }
+        ... on ValidationError { message issues { path message } }
+        ... on InsufficientFundsError { message required available }
+      }
+    }
+  `,
+  [TaskRowFragment],
+);
+
+const BuyerEventsSubscription = graphql(
+  `
+    subscription BuyerEvents($afterSequence: Int) {
+      taskEvents(afterSequence: $afterSequence) { ...FeedEvent task { ...TaskRow } }
+    }
+  `,
+  [FeedEventFragment, TaskRowFragment],
+);
+
+const TASK_FIELDS = ['title', 'prompt', 'skills', 'complexity', 'maxPrice'] as const;
+
+export function BuyerPage({ app, epoch }: { app: AppClient; epoch: number }) {
+  const [account, refetchAccount] = useQuery({ query: BuyerAccountQuery, requestPolicy: 'cache-and-network' });
+  const [tasksResult, refetchTasks] = useQuery({ query: BuyerTasksQuery, requestPolicy: 'cache-and-network' });
+  const [live, setLive] = useState<TaskRow[]>([]);
+  const [feed, setFeed] = useState<FeedEvent[]>([]);
+  const [openId, setOpenId] = useState<string | null>(null);
+
+  // Balance and escrow change with every event of our tasks: refetch, at most twice a second.
+  const refreshAccount = useThrottledCallback(() => refetchAccount({ requestPolicy: 'network-only' }), 500);
+  const snapshot = useMemo(() => tasksResult.data?.tasks.edges.map((e) => e.node), [tasksResult.data]);
+  const onEvent = useCallback(
+    (event: FeedEvent & { task: TaskRow }) => {
+      setFeed((prev) => pushEvent(prev, event));
+      setLive((prev) => upsertTask(prev, event.task));
+      refreshAccount();
+    },
+    [refreshAccount],
+  );
+  useTaskEventStream(app.client, BuyerEventsSubscription, {
+    after: snapshot ? maxSequence(snapshot) : null,
+    pause: !snapshot && !tasksResult.error,
+    onEvent,
+  });
+  useOnReconnect(epoch, () => {
+    refetchAccount({ requestPolicy: 'network-only' });
+    refetchTasks({ requestPolicy: 'network-only' });
+  });
+
+  const tasks = useMemo(() => live.reduce<TaskRow[]>((list, t) => upsertTask(list, t), snapshot ?? []), [live, snapshot]);
+
+  // Live quote for what is being typed.
+  const [draft, setDraft] = useState<TaskDraft>({ prompt: '', skills: [], complexity: null });
+  const debounced = useDebouncedValue(draft, 350);
+  const quoteInput = { prompt: debounced.prompt, skills: debounced.skills, complexity: debounced.complexity };
+  const [quoteResult] = useQuery({ query: QuoteQuery, variables: { input: quoteInput }, pause: debounced.prompt.trim() === '' });
+  const quote: QuoteView = {
+    fetching: draft.prompt.trim() !== '' && (quoteResult.fetching || draft !== debounced),
+    error: quoteResult.error ? requestErrorMessage(quoteResult.error) : null,
+    quote: draft.prompt.trim() === '' || debounced.prompt.trim() === '' ? null : (quoteResult.data?.quote ?? null),
+  };
+
+  // One idempotency key per intended task: a double click or a retry after a network error re-sends the same
+  // key (and the server returns the first task); changing the form makes it a new task with a new key.
+  const pending = useRef<{ fingerprint: string; key: string } | null>(null);
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [createState, createTask] = useMutation(CreateTaskMutation);
+  const onSubmit = async (task: NewTask): Promise<boolean> => {
+    setErrors({});
+    if (!Number.isSafeInteger(task.maxPrice) || task.maxPrice <= 0) {
+      setErrors({ maxPrice: 'Enter the most you will pay, in whole sats.' });
+      return false;
+    }
+    const fingerprint = JSON.stringify(task);
+    if (pending.current?.fingerprint !== fingerprint) pending.current = { fingerprint, key: uuid() };
+    const input = { ...task, idempotencyKey: pending.current.key };
+    const result = await createTask({ input });
+    const payload = result.data?.createTask;
+    if (result.error || !payload) {
+      setErrors({ form: result.error ? requestErrorMessage(result.error) : 'No answer from the server.' });
+      return false;
+    }
+    switch (payload.__typename) {
+      case 'Task':
+        pending.current = null;
+        setLive((prev) => upsertTask(prev, payload));
+        refreshAccount();
+        return true;
+      case 'ValidationError':
+        setErrors(issuesToFieldErrors(payload.issues, TASK_FIELDS));
+        return false;
+      case 'InsufficientFundsError':
+        setErrors({
+          maxPrice: `${payload.message} Needed in escrow: ${formatSats(payload.required)}; available: ${formatSats(payload.available)}.`,
+        });
+        return false;
+    }
+  };
+
+  const me = account.data?.me;
+  return (
+    <div className="page workspace" data-testid="buyer-workspace">
+      <div className="grid-2 grid-wide-right">
+        <Card title="Your account" testId="account-card">
+          <dl className="stats stats-compact">
+            <div className="stat">
+              <dt>Balance</dt>
+              <dd data-testid="buyer-balance">{me ? formatSats(me.balance) : '…'}</dd>
+            </div>
+            <div className="stat">
+              <dt>In escrow</dt>
+              <dd data-testid="buyer-escrow">{me ? formatSats(me.escrowed) : '…'}</dd>
+            </div>
+          </dl>
+          {me && (
+            <p className="muted small">
+              Account ID <code data-testid="account-id">{me.id}</code> — give it to an admin to get credit.
+            </p>
+          )}
+        </Card>
+        <Card title="Post a task">
+          <CreateTaskForm busy={createState.fetching} errors={errors} quote={quote} onDraftChange={setDraft} onSubmit={onSubmit} />
+        </Card>
+      </div>
+      <Card title={`Your tasks${tasksResult.data ? ` (${Math.max(tasksResult.data.tasks.totalCount, tasks.length)})` : ''}`} testId="buyer-tasks">
+        {tasksResult.error && !tasksResult.data ? (
+          <p className="form-error">{requestErrorMessage(tasksResult.error)}</p>
+        ) : (
+          <TaskTable tasks={tasks} onOpen={setOpenId} emptyText={tasksResult.fetching ? 'Loading…' : 'No tasks yet. Post your first one above.'} />
+        )}
+      </Card>
+      <Card title="Live activity" testId="activity-card">
+        <EventFeed events={feed} onOpen={setOpenId} emptyText="Events of your tasks appear here as they happen." />
+      </Card>
+      {openId && <TaskDetails id={openId} role="BUYER" onClose={() => setOpenId(null)} />}
+    </div>
+  );
+}

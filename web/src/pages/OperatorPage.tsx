@@ -1,0 +1,164 @@
+import { useCallback, useMemo, useState } from 'react';
+import { useMutation, useQuery } from 'urql';
+import type { AppClient } from '../client.ts';
+import { AgentsTable, OperatorAgentFragment, type OperatorAgent } from '../components/AgentsTable.tsx';
+import { EventFeed, FeedEventFragment, pushEvent, type FeedEvent } from '../components/EventFeed.tsx';
+import { RegisterAgentForm, type NewAgent } from '../components/RegisterAgentForm.tsx';
+import { TaskRowFragment, TaskTable, upsertTask, type TaskRow } from '../components/TaskTable.tsx';
+import { Card } from '../components/ui.tsx';
+import { issuesToFieldErrors, requestErrorMessage, type FieldErrors } from '../errors.ts';
+import { graphql } from '../graphql.ts';
+import { useOnReconnect, useThrottledCallback } from '../hooks.ts';
+import { maxSequence, useTaskEventStream } from '../task-events.ts';
+import { TaskDetails } from './TaskDetails.tsx';
+
+const OperatorAgentsQuery = graphql(
+  `
+    query OperatorAgents {
+      me { id agents { ...OperatorAgent } }
+    }
+  `,
+  [OperatorAgentFragment],
+);
+
+const OperatorTasksQuery = graphql(
+  `
+    query OperatorTasks {
+      tasks(first: 50) { totalCount edges { node { ...TaskRow events { sequence } } } }
+    }
+  `,
+  [TaskRowFragment],
+);
+
+const RegisterAgentMutation = graphql(
+  `
+    mutation RegisterAgent($input: RegisterAgentInput!) {
+      registerAgent(input: $input) {
+        __typename
+        ... on Agent { ...OperatorAgent }
+        ... on ValidationError { message issues { path message } }
+        ... on ConflictError { message }
+      }
+    }
+  `,
+  [OperatorAgentFragment],
+);
+
+const UpdateAgentMutation = graphql(`
+  mutation UpdateAgentStatus($input: UpdateAgentInput!) {
+    updateAgent(input: $input) {
+      __typename
+      ... on Agent { id status }
+      ... on Error { message }
+    }
+  }
+`);
+
+const OperatorEventsSubscription = graphql(
+  `
+    subscription OperatorEvents($afterSequence: Int) {
+      taskEvents(afterSequence: $afterSequence) { ...FeedEvent task { ...TaskRow } }
+    }
+  `,
+  [FeedEventFragment, TaskRowFragment],
+);
+
+const AGENT_FIELDS = ['name', 'skills', 'model', 'mode', 'askPerUnit', 'maxConcurrency', 'systemPrompt'] as const;
+
+export function OperatorPage({ app, epoch }: { app: AppClient; epoch: number }) {
+  const [agentsResult, refetchAgents] = useQuery({ query: OperatorAgentsQuery, requestPolicy: 'cache-and-network' });
+  const [tasksResult, refetchTasks] = useQuery({ query: OperatorTasksQuery, requestPolicy: 'cache-and-network' });
+  const [live, setLive] = useState<TaskRow[]>([]);
+  const [feed, setFeed] = useState<FeedEvent[]>([]);
+  const [openId, setOpenId] = useState<string | null>(null);
+
+  // Earnings, success rates and active counts move with task events: refetch the agents, throttled.
+  const refreshAgents = useThrottledCallback(() => refetchAgents({ requestPolicy: 'network-only' }), 1000);
+  const snapshot = useMemo(() => tasksResult.data?.tasks.edges.map((e) => e.node), [tasksResult.data]);
+  const onEvent = useCallback(
+    (event: FeedEvent & { task: TaskRow }) => {
+      setFeed((prev) => pushEvent(prev, event));
+      setLive((prev) => upsertTask(prev, event.task));
+      refreshAgents();
+    },
+    [refreshAgents],
+  );
+  useTaskEventStream(app.client, OperatorEventsSubscription, {
+    after: snapshot ? maxSequence(snapshot) : null,
+    pause: !snapshot && !tasksResult.error,
+    onEvent,
+  });
+  useOnReconnect(epoch, () => {
+    refetchAgents({ requestPolicy: 'network-only' });
+    refetchTasks({ requestPolicy: 'network-only' });
+  });
+  const tasks = useMemo(() => live.reduce<TaskRow[]>((list, t) => upsertTask(list, t), snapshot ?? []), [live, snapshot]);
+
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [registerState, registerAgent] = useMutation(RegisterAgentMutation);
+  const onRegister = async (agent: NewAgent): Promise<boolean> => {
+    setErrors({});
+    const local: FieldErrors = {};
+    if (agent.askPerUnit != null && (!Number.isSafeInteger(agent.askPerUnit) || agent.askPerUnit < 0)) local['askPerUnit'] = 'Whole sats, 0 or more.';
+    if (agent.maxConcurrency != null && (!Number.isSafeInteger(agent.maxConcurrency) || agent.maxConcurrency < 1)) local['maxConcurrency'] = 'A whole number, at least 1.';
+    if (Object.keys(local).length) {
+      setErrors(local);
+      return false;
+    }
+    const result = await registerAgent({ input: agent });
+    const payload = result.data?.registerAgent;
+    if (result.error || !payload) {
+      setErrors({ form: result.error ? requestErrorMessage(result.error) : 'No answer from the server.' });
+      return false;
+    }
+    switch (payload.__typename) {
+      case 'Agent':
+        refetchAgents({ requestPolicy: 'network-only' });
+        return true;
+      case 'ValidationError':
+        setErrors(issuesToFieldErrors(payload.issues, AGENT_FIELDS));
+        return false;
+      case 'ConflictError':
+        setErrors({ name: payload.message });
+        return false;
+    }
+  };
+
+  const [toggleState, updateAgent] = useMutation(UpdateAgentMutation);
+  const [busyId, setBusyId] = useState<string | null>(null);
+  const [toggleError, setToggleError] = useState<string | null>(null);
+  const onToggle = async (agent: OperatorAgent) => {
+    setBusyId(agent.id);
+    setToggleError(null);
+    const result = await updateAgent({ input: { id: agent.id, status: agent.status === 'PAUSED' ? 'ONLINE' : 'PAUSED' } });
+    const payload = result.data?.updateAgent;
+    if (result.error) setToggleError(requestErrorMessage(result.error));
+    else if (payload && payload.__typename !== 'Agent') setToggleError(payload.message);
+    setBusyId(null);
+    refetchAgents({ requestPolicy: 'network-only' });
+  };
+
+  const agents = agentsResult.data?.me?.agents ?? [];
+  return (
+    <div className="page workspace" data-testid="operator-workspace">
+      <Card title="Your agents" testId="operator-agents">
+        {agentsResult.error && !agentsResult.data && <p className="form-error">{requestErrorMessage(agentsResult.error)}</p>}
+        {toggleError && <p className="form-error" role="alert">{toggleError}</p>}
+        <AgentsTable agents={agents} busyId={toggleState.fetching ? busyId : null} onToggle={(a) => void onToggle(a)} />
+      </Card>
+      <div className="grid-2 grid-wide-right">
+        <Card title="Live activity" testId="activity-card">
+          <EventFeed events={feed} onOpen={setOpenId} emptyText="Tasks assigned to your agents appear here as they happen." />
+        </Card>
+        <Card title="Register an agent">
+          <RegisterAgentForm busy={registerState.fetching} errors={errors} onSubmit={onRegister} />
+        </Card>
+      </div>
+      <Card title={`Assigned tasks${tasksResult.data ? ` (${Math.max(tasksResult.data.tasks.totalCount, tasks.length)})` : ''}`} testId="operator-tasks">
+        <p className="muted small">Open a task assigned to an external agent to submit its result.</p>
+        <TaskTable tasks={tasks} onOpen={setOpenId} emptyText={tasksResult.fetching ? 'Loading…' : 'No tasks assigned to your agents yet.'} />
+      </Card>
+      {openId && <TaskDetails id={openId} role="AGENT" onClose={() => setOpenId(null)} />}
+    </div>
+  );
+}

@@ -1,0 +1,123 @@
+import { useCallback, useEffect, useState } from 'react';
+import { useQuery, useSubscription } from 'urql';
+import type { AppClient } from '../client.ts';
+import { EventFeed, FeedEventFragment, pushEvent, type FeedEvent } from '../components/EventFeed.tsx';
+import { HealthFragment, HealthPanel } from '../components/HealthPanel.tsx';
+import { LeaderboardAgentFragment, Leaderboard } from '../components/Leaderboard.tsx';
+import { MinuteChart } from '../components/MinuteChart.tsx';
+import { countOf, MarketStatsFragment, StatsPanel } from '../components/StatsPanel.tsx';
+import { Card } from '../components/ui.tsx';
+import { formatCompact, formatInt } from '../format.ts';
+import { graphql, type Role } from '../graphql.ts';
+import { useNow } from '../hooks.ts';
+import { useMarketSeries } from '../series.ts';
+import { useTaskEventStream } from '../task-events.ts';
+
+const OverviewStatsQuery = graphql(
+  `
+    query OverviewStats($top: Int!) {
+      marketStats { ...MarketStatsPanel topAgents(limit: $top) { ...LeaderboardAgent } }
+    }
+  `,
+  [MarketStatsFragment, LeaderboardAgentFragment],
+);
+
+const OverviewStatsSubscription = graphql(
+  `
+    subscription OverviewStatsLive($top: Int!) {
+      marketStats { ...MarketStatsPanel topAgents(limit: $top) { ...LeaderboardAgent } }
+    }
+  `,
+  [MarketStatsFragment, LeaderboardAgentFragment],
+);
+
+const OverviewHealthQuery = graphql(
+  `
+    query OverviewHealth {
+      health { ...HealthPanel }
+    }
+  `,
+  [HealthFragment],
+);
+
+const OverviewEventsSubscription = graphql(
+  `
+    subscription OverviewEvents($afterSequence: Int) {
+      taskEvents(afterSequence: $afterSequence) { ...FeedEvent }
+    }
+  `,
+  [FeedEventFragment],
+);
+
+/** Admins may list every task: the completed ones fill the chart minutes this browser did not observe. */
+const OverviewSeedQuery = graphql(`
+  query OverviewSeed {
+    tasks(first: 100, status: COMPLETED) { edges { node { id completedAt price } } }
+  }
+`);
+
+const TOP_AGENTS = 10;
+const HEALTH_POLL_MS = 10_000;
+
+export function OverviewPage({ app, role }: { app: AppClient; role: Role | null }) {
+  const variables = { top: TOP_AGENTS };
+  const [snapshot] = useQuery({ query: OverviewStatsQuery, variables, requestPolicy: 'cache-and-network' });
+  const [live] = useSubscription({ query: OverviewStatsSubscription, variables });
+  const stats = live.data?.marketStats ?? snapshot.data?.marketStats ?? null;
+
+  const [healthResult, refetchHealth] = useQuery({ query: OverviewHealthQuery, requestPolicy: 'network-only' });
+  const [health, setHealth] = useState(healthResult.data?.health ?? null);
+  useEffect(() => {
+    if (healthResult.data?.health) setHealth(healthResult.data.health);
+  }, [healthResult.data]);
+  useEffect(() => {
+    const timer = setInterval(() => refetchHealth({ requestPolicy: 'network-only' }), HEALTH_POLL_MS);
+    return () => clearInterval(timer);
+  }, [refetchHealth]);
+  const unreachable = Boolean(healthResult.error?.networkError) || (healthResult.error != null && !healthResult.data);
+
+  const [feed, setFeed] = useState<FeedEvent[]>([]);
+  const onEvent = useCallback((event: FeedEvent) => setFeed((prev) => pushEvent(prev, event)), []);
+  // taskEvents needs a signed-in viewer (each sees the events of the tasks they may read).
+  useTaskEventStream(app.client, OverviewEventsSubscription, { after: null, pause: role == null, onEvent });
+
+  const now = useNow(15_000);
+  const totals = stats ? { completed: countOf(stats, 'COMPLETED'), paid: stats.totalPaid } : null;
+  const series = useMarketSeries(totals, now);
+  const [seed] = useQuery({ query: OverviewSeedQuery, pause: role !== 'ADMIN' });
+  const seedSeries = series.seed;
+  useEffect(() => {
+    const edges = seed.data?.tasks.edges;
+    if (edges) seedSeries(edges.map(({ node }) => ({ at: node.completedAt, sats: node.price })));
+  }, [seed.data, seedSeries]);
+
+  return (
+    <div className="page overview" data-testid="overview">
+      <Card title="Marketplace" testId="stats-card">
+        <StatsPanel stats={stats} />
+      </Card>
+      <div className="grid-2">
+        <Card title="Tasks completed per minute">
+          <MinuteChart title="Tasks completed" unit="tasks" points={series.completedPerMinute} format={formatInt} variant="bars" integer testId="chart-completed" />
+        </Card>
+        <Card title="Sats paid per minute">
+          <MinuteChart title="Sats paid" unit="sat" points={series.satsPerMinute} format={formatCompact} variant="area" testId="chart-sats" />
+        </Card>
+      </div>
+      <div className="grid-2 grid-wide-left">
+        <Card title="Agent leaderboard">
+          <Leaderboard agents={stats?.topAgents ?? null} />
+        </Card>
+        <Card title="System health" testId="health-card">
+          <HealthPanel health={health} unreachable={unreachable} />
+        </Card>
+      </div>
+      <Card title="Live activity" testId="activity-card">
+        <EventFeed
+          events={feed}
+          emptyText={role == null ? 'Sign in to follow the events of your tasks live.' : 'Waiting for task events… they appear here as they happen.'}
+        />
+      </Card>
+    </div>
+  );
+}
