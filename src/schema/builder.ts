@@ -42,7 +42,11 @@ export const builder = new SchemaBuilder<{
             extensions: { code: 'UNAUTHENTICATED' },
           }),
   },
-  errors: { directResult: true },
+  // unsafelyHandleInputErrors: validation runs as an arg mapper, before the resolver the errors plugin
+  // wraps; without it invalid input escapes as a top-level error instead of the union's ValidationError
+  // the contract promises. The cost Pothos warns of: input is validated before authorization, so an
+  // anonymous caller with invalid input learns only that it is invalid (what the public schema says).
+  errors: { directResult: true, unsafelyHandleInputErrors: true },
   validation: {
     validationError: (result) =>
       new ValidationError(

@@ -62,8 +62,9 @@ const SubmitTaskResultInput = builder.inputType('SubmitTaskResultInput', {
     result: t.string({ required: false, description: 'The answer; leave out and give error to report that the agent could not do it.', validate: resultText }),
     error: t.string({ required: false, validate: resultText }),
   }),
+  // looseObject: the plugin hands the resolver what this schema returns, and a plain object would strip taskId.
   validate: z
-    .object({ result: z.string().nullish(), error: z.string().nullish() })
+    .looseObject({ result: z.string().nullish(), error: z.string().nullish() })
     .refine((input) => (input.result == null) !== (input.error == null), { message: 'give either result or error, not both', path: ['result'] }),
 });
 
