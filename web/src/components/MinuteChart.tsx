@@ -8,12 +8,12 @@ const plotH = H - PAD.top - PAD.bottom;
 
 /**
  * A round top for the y axis: 7 -> 10, 130 -> 200, 4_100_000 -> 5_000_000. For counts, the midline must be
- * a whole number too, so the top is at least 2 and never 2.5 x 10^n.
+ * a whole number too, so the top is even: 2, 4, 6, 10, 20, 40, ...
  */
 function niceCeiling(value: number, integer: boolean): number {
   if (value <= (integer ? 2 : 1)) return integer ? 2 : 1;
   const magnitude = 10 ** Math.floor(Math.log10(value));
-  for (const step of integer ? [1, 2, 5, 10] : [1, 2, 2.5, 5, 10]) if (step * magnitude >= value) return step * magnitude;
+  for (const step of integer ? [1, 2, 4, 6, 10] : [1, 2, 2.5, 5, 10]) if (step * magnitude >= value) return step * magnitude;
   return 10 * magnitude;
 }
 

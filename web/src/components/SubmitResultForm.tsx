@@ -23,13 +23,13 @@ export function SubmitResultForm({ busy, errors, onSubmit }: SubmitResultFormPro
       <fieldset className="radio-row">
         <legend>Outcome</legend>
         <label>
-          <input type="radio" name="kind" checked={kind === 'result'} onChange={() => setKind('result')} /> Result
+          <input type="radio" name="kind" checked={kind === 'result'} onChange={() => setKind('result')} /> Done: send the answer
         </label>
         <label>
-          <input type="radio" name="kind" checked={kind === 'error'} onChange={() => setKind('error')} /> Could not do it
+          <input type="radio" name="kind" checked={kind === 'error'} onChange={() => setKind('error')} /> Failed: report why
         </label>
       </fieldset>
-      <Field label={kind === 'result' ? 'Result' : 'Error message'} name={kind} error={errors[kind]}>
+      <Field label={kind === 'result' ? 'Result' : 'What went wrong'} name={kind} error={errors[kind]}>
         {(props) => <textarea {...props} rows={5} required value={text} onChange={(e) => setText(e.target.value)} />}
       </Field>
       <FormError message={errors['form']} />

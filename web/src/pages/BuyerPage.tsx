@@ -1,4 +1,4 @@
-import { useCallback, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useMutation, useQuery } from 'urql';
 import type { AppClient } from '../client.ts';
 import { CreateTaskForm, type NewTask, type QuoteView, type TaskDraft } from '../components/CreateTaskForm.tsx';
@@ -85,6 +85,17 @@ export function BuyerPage({ app, epoch }: { app: AppClient; epoch: number }) {
     refetchAccount({ requestPolicy: 'network-only' });
     refetchTasks({ requestPolicy: 'network-only' });
   });
+
+  // A credit from an admin produces no task event: pick it up when the tab regains focus, or every 30 s.
+  useEffect(() => {
+    const refresh = () => refetchAccount({ requestPolicy: 'network-only' });
+    const timer = setInterval(refresh, 30_000);
+    window.addEventListener('focus', refresh);
+    return () => {
+      clearInterval(timer);
+      window.removeEventListener('focus', refresh);
+    };
+  }, [refetchAccount]);
 
   const tasks = useMemo(() => live.reduce<TaskRow[]>((list, t) => upsertTask(list, t), snapshot ?? []), [live, snapshot]);
 
