@@ -25,7 +25,11 @@ interface Running {
  * EXTERNAL agents' tasks are only assigned here; their operators answer through the API.
  */
 export class Coordinator {
-  readonly #running = new Map<string, Running>();
+  /**
+   * Runs in this process. Not keyed by task: a task whose lease ran out can be requeued and started
+   * again here while its first run is still winding down, and stop() must abort both.
+   */
+  readonly #running = new Set<Running>();
   #pass: Promise<void> | undefined;
   #again = false;
   #sweepTimer: NodeJS.Timeout | undefined;
@@ -78,7 +82,7 @@ export class Coordinator {
     this.#stopping = true;
     clearInterval(this.#sweepTimer);
     await this.#pass;
-    const all = () => Promise.all([...this.#running.values()].map((r) => r.done));
+    const all = () => Promise.all([...this.#running].map((r) => r.done));
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), graceMs);
@@ -86,7 +90,7 @@ export class Coordinator {
     const outcome = await Promise.race([all().then(() => 'done' as const), timedOut]);
     clearTimeout(timer);
     if (outcome === 'timeout') {
-      for (const running of this.#running.values()) running.controller.abort(new Error('shutting down'));
+      for (const running of this.#running) running.controller.abort(new Error('shutting down'));
       await all();
     }
   }
@@ -115,10 +119,13 @@ export class Coordinator {
 
   #run(assigned: Task, agent: Agent): void {
     const controller = new AbortController();
-    const done = this.#execute(assigned, agent, controller.signal)
-      .catch((error: unknown) => this.options.logger.error({ err: error, task: assigned.id }, 'running a task failed'))
-      .finally(() => this.#running.delete(assigned.id));
-    this.#running.set(assigned.id, { controller, done });
+    const running: Running = {
+      controller,
+      done: this.#execute(assigned, agent, controller.signal)
+        .catch((error: unknown) => this.options.logger.error({ err: error, task: assigned.id }, 'running a task failed'))
+        .finally(() => this.#running.delete(running)),
+    };
+    this.#running.add(running);
   }
 
   async #execute(assigned: Task, agent: Agent, signal: AbortSignal): Promise<void> {
