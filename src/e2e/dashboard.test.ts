@@ -156,6 +156,71 @@ describe.skipIf(browserUnavailable())('dashboard in a browser', () => {
     await dialog.waitFor({ state: 'detached' });
   });
 
+  it('sends a user whose token is expired or rejected back to sign-in, saying why', async () => {
+    for (const [token, expiresAt] of [
+      ['not-a-token-the-server-accepts', new Date(Date.now() + 3_600_000).toISOString()],
+      [buyer.token, new Date(Date.now() - 1000).toISOString()],
+    ] as const) {
+      const other = await browser.newContext();
+      const session = JSON.stringify({ token, expiresAt, userId: buyer.id, email: buyer.email, role: 'BUYER' });
+      await other.addInitScript((value) => {
+        if (!sessionStorage.getItem('seeded')) {
+          sessionStorage.setItem('seeded', '1');
+          localStorage.setItem('aicp.session', value);
+        }
+      }, session);
+      const tab = await other.newPage();
+      await tab.goto(`${server.url}/#/workspace`);
+      await tab.getByTestId('auth-notice').waitFor();
+      expect(await textOf(tab.getByTestId('auth-notice'))).toMatch(/expired|rejected/);
+      expect(tab.url()).toContain('#/signin');
+      expect(await tab.evaluate(() => localStorage.getItem('aicp.session'))).toBeNull();
+      await other.close();
+    }
+  });
+
+  it('lets an operator register an EXTERNAL agent, answer its task, and pause it', async () => {
+    const operator = await server.signUp('AGENT');
+    const other = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const tab = await other.newPage();
+    problems.push(...watchConsole(tab));
+    await tab.goto(`${server.url}/#/signin`);
+    await tab.getByLabel('Email').fill(operator.email);
+    await tab.getByLabel('Password').fill('correct horse battery');
+    await tab.getByTestId('auth-submit').click();
+    await tab.getByTestId('operator-workspace').waitFor();
+
+    const skill = `browser-skill-${Date.now()}`;
+    const form = tab.getByTestId('register-agent-form');
+    await form.getByLabel('Name', { exact: true }).fill(`browser-agent-${Date.now()}`);
+    await form.getByLabel('Mode', { exact: true }).selectOption('EXTERNAL');
+    await form.getByLabel('Skills').fill(skill);
+    // Priced above every other test's maxPrice, so it never takes (and sits on) their tasks.
+    await form.getByLabel('Ask per unit (sats)').fill('3000000');
+    await tab.getByTestId('register-agent-submit').click();
+    await tab.getByTestId('agent-row').waitFor();
+
+    const client = await server.signUp('BUYER');
+    await server.credit(client.id, 50_000_000);
+    const input = { title: 'Needs the external agent', prompt: 'Say hi.', skills: [skill], complexity: 1, maxPrice: 40_000_000 };
+    const res = await server.gql(CREATE_TASK, { input }, client.token);
+    expect(res.data?.createTask?.__typename).toBe('Task');
+    const row = tab.getByTestId('task-row').filter({ hasText: 'Needs the external agent' });
+    await row.and(tab.locator('[data-status="PROCESSING"]')).waitFor({ timeout: 15_000 });
+    await row.getByRole('button').click();
+    const answer = tab.getByTestId('submit-result-form');
+    await answer.getByRole('textbox', { name: 'Result' }).fill('Hi from outside.');
+    await answer.getByRole('button', { name: 'Submit result' }).click();
+    await tab.getByTestId('task-dialog').getByTestId('task-result').filter({ hasText: 'Hi from outside.' }).waitFor();
+    await tab.keyboard.press('Escape');
+    await row.and(tab.locator('[data-status="COMPLETED"]')).waitFor();
+    await waitFor(async () => (await textOf(tab.getByTestId('agent-row').locator('td').nth(4))).startsWith('1 /'), 10_000, 'one task done');
+
+    await tab.getByTestId('agent-toggle').click();
+    await tab.getByTestId('agent-status').filter({ hasText: 'PAUSED' }).waitFor();
+    await other.close();
+  });
+
   it('reconnects after a server restart and shows the events that happened while it was away', async () => {
     // A fresh page with a gate on its WebSocket, so it stays away until the events have happened.
     const away = await context.newPage();

@@ -139,7 +139,8 @@ export function useMarketSeries(totals: { completed: number; paid: number } | nu
     });
   }, []);
 
-  const current = Math.floor(now / MINUTE);
+  // `now` ticks slowly; a push may already have landed in the next minute, which must be on the chart.
+  const current = Math.floor(Math.max(now, state.last?.at ?? 0) / MINUTE);
   const completedPerMinute: Point[] = [];
   const satsPerMinute: Point[] = [];
   for (let minute = current - WINDOW_MINUTES + 1; minute <= current; minute++) {
