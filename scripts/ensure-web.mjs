@@ -41,6 +41,7 @@ if (why) {
   console.log(`[ensure-web] ${why}; building the dashboard…`);
   const result = spawnSync('npx', ['--no-install', 'vite', 'build', '--config', 'web/vite.config.ts'], {
     cwd: root,
+    env: { ...process.env, NODE_ENV: 'production' },
     stdio: 'inherit',
     shell: process.platform === 'win32',
   });

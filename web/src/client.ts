@@ -172,7 +172,8 @@ subscribeAuth(() => {
   for (const listener of clientListeners) listener();
 });
 
-function getAppClient(): AppClient {
+/** The client for the current session, outside React (e.g. to start the first query before rendering). */
+export function getAppClient(): AppClient {
   return current;
 }
 
