@@ -3,6 +3,7 @@ import { Provider } from 'urql';
 import { clearSession, useAuth, type Session } from './auth.ts';
 import { useAppClient, useConnection, type AppClient } from './client.ts';
 import { ConnectionIndicator } from './components/ConnectionIndicator.tsx';
+import { ErrorBoundary } from './components/ErrorBoundary.tsx';
 import { OverviewPage } from './pages/OverviewPage.tsx';
 import { href, navigate, useRoute } from './router.ts';
 
@@ -82,11 +83,13 @@ export function App() {
         </div>
       </header>
       <main id="main" key={session?.token ?? 'anonymous'}>
-        <Suspense fallback={<p className="page muted">Loading…</p>}>
-          {route === 'overview' && <OverviewPage app={app} role={session?.role ?? null} />}
-          {route !== 'overview' && !session && <SignInPage notice={notice} />}
-          {route === 'workspace' && session && <Workspace session={session} app={app} epoch={connection.epoch} />}
-        </Suspense>
+        <ErrorBoundary resetKey={route}>
+          <Suspense fallback={<p className="page muted">Loading…</p>}>
+            {route === 'overview' && <OverviewPage app={app} role={session?.role ?? null} />}
+            {route !== 'overview' && !session && <SignInPage notice={notice} />}
+            {route === 'workspace' && session && <Workspace session={session} app={app} epoch={connection.epoch} />}
+          </Suspense>
+        </ErrorBoundary>
       </main>
       <footer className="footer">
         AICP · tasks and results are shown as plain text · amounts in satoshis
