@@ -92,6 +92,8 @@ builder.mutationField('signUp', (t) =>
     errors: { types: [ValidationError, ConflictError], union: { name: 'SignUpResult' } },
     resolve: async (_root, { input }, ctx) => {
       const user = await signUp(ctx.services.store, { email: input.email, password: input.password, role: input.role });
+      // The rest of this response is read as the new user (their own email and balance, unmasked).
+      ctx.viewer = { id: user.id, role: user.role };
       return { ...(await ctx.services.tokens.issue(user)), user };
     },
   }),
@@ -104,6 +106,7 @@ builder.mutationField('logIn', (t) =>
     errors: { types: [InvalidCredentialsError], union: { name: 'LogInResult' } },
     resolve: async (_root, { input }, ctx) => {
       const user = await logIn(ctx.services.store, input.email, input.password);
+      ctx.viewer = { id: user.id, role: user.role };
       return { ...(await ctx.services.tokens.issue(user)), user };
     },
   }),
