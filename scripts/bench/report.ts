@@ -1,0 +1,106 @@
+/** The table `npm run bench` prints and the JSON it writes: absolute figures, ratios and targets. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import type { EndToEnd, ReadFigures } from './figures-http.ts';
+import type { LiveFigures } from './figures-live.ts';
+import type { MemoryFigures } from './figures-memory.ts';
+import type { ProviderFigures } from './figures-provider.ts';
+
+export interface Figures {
+  idleRss: number;
+  reads: ReadFigures;
+  endToEnd: EndToEnd;
+  live: LiveFigures;
+  provider: ProviderFigures;
+  memory: MemoryFigures;
+}
+
+export interface Row {
+  figure: string;
+  measured: string;
+  baseline: string;
+  ratio: string;
+  target: string;
+  met: boolean;
+}
+
+const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+const rps = (n: number) => `${n.toFixed(0)}/s`;
+const cpuNote = (us: number) => `${us.toFixed(0)} µs CPU/req`;
+
+export function rows(f: Figures): Row[] {
+  const base = f.reads.typename;
+  const ratio = (n: number, d: number) => n / d;
+  const read = (name: string, r: typeof base, target: number): Row => {
+    const x = ratio(r.rps, base.rps);
+    return {
+      figure: name,
+      measured: `${rps(r.rps)} (p99 ${r.latencyMs.p99} ms, ${cpuNote(r.serverCpuMicrosPerRequest)})`,
+      baseline: `{ __typename } ${rps(base.rps)} (${cpuNote(base.serverCpuMicrosPerRequest)})`,
+      ratio: `${x.toFixed(2)} (CPU ${ratio(base.serverCpuMicrosPerRequest, r.serverCpuMicrosPerRequest).toFixed(2)})`,
+      target: `>= ${target.toFixed(2)}`,
+      met: x >= target,
+    };
+  };
+  const e2e = ratio(f.endToEnd.perSecond, f.reads.createTask.rps);
+  const adaptive = f.provider.runs.find((r) => r.policy === 'adaptive');
+  const others = f.provider.runs.filter((r) => r.policy !== 'adaptive');
+  const goodput = adaptive ? adaptive.goodput / f.provider.requestsPerSecond : 0;
+  const fewer429 = adaptive ? others.every((o) => adaptive.rateLimited * 3 <= o.rateLimited || o.failed > 0) : false;
+  const live = f.live;
+  return [
+    read('1 agents(first: 10), anonymous', f.reads.agents, 0.8),
+    read('2 tasks(first: 20) + agent, buyer', f.reads.tasks, 0.6),
+    read('3 createTask, 32 funded buyers', f.reads.createTask, 0.5),
+    {
+      figure: `4 completed end to end (${f.endToEnd.tasks} tasks)`,
+      measured: `${rps(f.endToEnd.perSecond)} (${f.endToEnd.seconds.toFixed(1)} s, ${f.endToEnd.failed} failed)`,
+      baseline: `figure 3 ${rps(f.reads.createTask.rps)}`,
+      ratio: e2e.toFixed(2),
+      target: '>= 0.50',
+      met: e2e >= 0.5 && f.endToEnd.failed === 0,
+    },
+    {
+      figure: `5 ${live.connections} graphql-ws subscribers`,
+      measured: `p50 ${live.latencyMs.p50.toFixed(0)} ms, p99 ${live.latencyMs.p99.toFixed(0)} ms; ${(live.bytesPerConnection / 1024).toFixed(1)} KB/conn`,
+      baseline: `${live.received}/${live.expected} delivered`,
+      ratio: '-',
+      target: 'p99 < 250 ms; < 20 KB',
+      met: live.latencyMs.p99 < 250 && live.bytesPerConnection < 20 * 1024 && live.received === live.expected,
+    },
+    {
+      figure: `6 goodput, R = ${f.provider.requestsPerSecond}/s (${adaptive?.tasks ?? 0} tasks)`,
+      measured: f.provider.runs
+        .map((r) => `${r.policy} ${r.goodput.toFixed(1)}/s, ${r.failed} failed, ${r.unfinished} unfinished, ${r.rateLimited} x 429`)
+        .join('; '),
+      baseline: `R = ${f.provider.requestsPerSecond}/s`,
+      ratio: goodput.toFixed(2),
+      target: '>= 0.95, 0 failed, far fewer 429s',
+      met: goodput >= 0.95 && adaptive?.failed === 0 && adaptive.unfinished === 0 && fewer429,
+    },
+    {
+      figure: `7 memory (${f.memory.tasks} tasks in the db)`,
+      measured: `idle ${mb(f.idleRss)}; ${mb(f.memory.rssIdle)} with the tasks, ${mb(f.memory.rssAfterReads)} after reads; tasks(first: 20) p50/p99 buyer ${f.memory.buyerTasks.latencyMs.p50}/${f.memory.buyerTasks.latencyMs.p99} ms, admin ${f.memory.adminTasks.latencyMs.p50}/${f.memory.adminTasks.latencyMs.p99} ms`,
+      baseline: '-',
+      ratio: '-',
+      target: 'idle < 150 MB',
+      met: f.idleRss < 150 * 1024 * 1024,
+    },
+  ];
+}
+
+export function printTable(table: Row[]): string {
+  const header = ['figure', 'measured', 'baseline', 'ratio', 'target', 'met'];
+  const lines = table.map((r) => [r.figure, r.measured, r.baseline, r.ratio, r.target, r.met ? 'yes' : 'NO']);
+  const md = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...lines.map((l) => `| ${l.join(' | ')} |`)];
+  return md.join('\n');
+}
+
+export function writeResults(f: Figures, table: Row[], seconds: number): string {
+  const dir = new URL('../../bench-results/', import.meta.url);
+  mkdirSync(dir, { recursive: true });
+  const file = new URL('latest.json', dir);
+  const machine = { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${process.platform} ${process.arch}` };
+  writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), machine, benchSeconds: seconds, table, figures: f }, null, 2)}\n`);
+  return file.pathname;
+}

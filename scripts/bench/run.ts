@@ -1,0 +1,119 @@
+/**
+ * `npm run bench`: starts the server as a user would (a child process, production mode, a fresh SQLite
+ * file, the fake provider answering instantly), drives it from other processes, prints a table and writes
+ * bench-results/latest.json. Every ratio is to a baseline measured in the same run.
+ *
+ * Environment: BENCH_DURATION (measured seconds per load run, 10), BENCH_WARMUP (3), BENCH_TASKS (figure 4,
+ * 10000), BENCH_SUBSCRIBERS (figure 5, 10000), BENCH_GOODPUT_TASKS (figure 6, 2000), BENCH_GOODPUT_RPS
+ * (50), BENCH_ARCHIVE_TASKS (figure 7, 100000), BENCH_PROFILE=1 (CPU-profile every server and print
+ * where the time went in each measured window; see bench-results/profiles/).
+ */
+import { execSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startFakeLlm } from '../fake-llm/server.ts';
+import { endToEndFigure, readAndCreateFigures } from './figures-http.ts';
+import { liveFigure } from './figures-live.ts';
+import { memoryFigure } from './figures-memory.ts';
+import { providerFigure } from './figures-provider.ts';
+import { summarise, type Window } from './profile-summary.ts';
+import { type Figures, printTable, rows, writeResults } from './report.ts';
+import { type BenchServer, startServer } from './server.ts';
+
+const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+const settings = {
+  tasks: env('BENCH_TASKS', 10_000),
+  subscribers: env('BENCH_SUBSCRIBERS', 10_000),
+  goodputTasks: env('BENCH_GOODPUT_TASKS', 2_000),
+  goodputRps: env('BENCH_GOODPUT_RPS', 50),
+  archiveTasks: env('BENCH_ARCHIVE_TASKS', 100_000),
+  seconds: env('BENCH_DURATION', 10),
+};
+const profiling = process.env.BENCH_PROFILE === '1';
+const resultsDir = new URL('../../bench-results/', import.meta.url).pathname;
+const profileRoot = join(resultsDir, 'profiles');
+const began = performance.now();
+const log = (line: string) => console.log(`[${((performance.now() - began) / 1000).toFixed(0).padStart(3)} s] ${line}`);
+
+const openFiles = Number(execSync('ulimit -n', { shell: '/bin/sh' }).toString().trim());
+if (openFiles < settings.subscribers + 1000) {
+  console.warn(`ulimit -n is ${openFiles}: figure 5 needs about ${settings.subscribers + 1000}; run \`ulimit -n 65536\` first`);
+}
+if (profiling) rmSync(profileRoot, { recursive: true, force: true });
+
+const fake = await startFakeLlm();
+const dirs: string[] = [];
+const profiles: { server: string; windows: Record<string, Window> }[] = [];
+
+/** A fresh folder (and SQLite file) per server; profiles, when asked for, per server too. */
+async function server(name: string, prepare?: (dir: string) => Promise<void>): Promise<BenchServer> {
+  const dir = mkdtempSync(join(tmpdir(), `aicp-bench-${name}-`));
+  dirs.push(dir);
+  await prepare?.(dir);
+  const profileDir = profiling ? join(profileRoot, name) : undefined;
+  if (profileDir) mkdirSync(profileDir, { recursive: true });
+  return startServer({ dir, providerUrl: fake.baseUrl, name, profileDir });
+}
+
+try {
+  log(`node ${process.version}; load runs of ${settings.seconds} s, 32 connections`);
+  const a = await server('reads');
+  await sleep(1000);
+  const idleRss = a.rss();
+  const reads = await readAndCreateFigures(a, log);
+  await a.stop();
+  profiles.push({
+    server: 'reads',
+    windows: { typename: reads.typename.window, agents: reads.agents.window, tasks: reads.tasks.window, createTask: reads.createTask.window },
+  });
+
+  const b = await server('end-to-end');
+  const e2eFrom = Number(process.hrtime.bigint() / 1000n);
+  const endToEnd = await endToEndFigure(b, settings.tasks, log);
+  profiles.push({ server: 'end-to-end', windows: { endToEnd: { from: e2eFrom, to: Number(process.hrtime.bigint() / 1000n) } } });
+  log(`  ${endToEnd.perSecond.toFixed(0)} tasks/s (${endToEnd.tasks} in ${endToEnd.seconds.toFixed(1)} s, ${endToEnd.failed} failed)`);
+  await b.stop();
+
+  const c = await server('live');
+  const live = await liveFigure(c, settings.subscribers, log);
+  log(`  p50 ${live.latencyMs.p50.toFixed(0)} ms, p99 ${live.latencyMs.p99.toFixed(0)} ms, ${(live.bytesPerConnection / 1024).toFixed(1)} KB per connection`);
+  await c.stop();
+  profiles.push({ server: 'live', windows: { broadcast: live.window } });
+
+  const provider = await providerFigure(settings.goodputRps, settings.goodputTasks, log);
+  for (const r of provider.runs) log(`  ${r.policy}: ${r.goodput.toFixed(1)}/s, ${r.failed} failed, ${r.unfinished} unfinished, ${r.rateLimited} x 429`);
+
+  const memoryDir = mkdtempSync(join(tmpdir(), 'aicp-bench-memory-'));
+  dirs.push(memoryDir);
+  const { figures: memory, server: d } = await memoryFigure(
+    { dir: memoryDir, providerUrl: fake.baseUrl, ...(profiling && { profileDir: join(profileRoot, 'memory') }) },
+    settings.archiveTasks,
+    Math.max(3, Math.round(settings.seconds / 2)),
+    log,
+  );
+  await d.stop();
+
+  const figures: Figures = { idleRss, reads, endToEnd, live, provider, memory };
+  const table = rows(figures);
+  const seconds = (performance.now() - began) / 1000;
+  console.log(`\nAICP benchmark, ${new Date().toISOString()}, node ${process.version}, ${(await import('node:os')).cpus().length} CPUs, ${seconds.toFixed(0)} s\n`);
+  console.log(printTable(table));
+  console.log(`\nwritten to ${writeResults(figures, table, seconds)}`);
+
+  if (profiling) {
+    const out: string[] = [];
+    for (const { server: name, windows } of profiles) {
+      const folder = join(profileRoot, name);
+      const main = readdirSync(folder).map((f) => join(folder, f)).sort((x, y) => statSync(y).size - statSync(x).size)[0];
+      if (!main) continue;
+      for (const [label, window] of Object.entries(windows)) out.push(`== ${name}: ${label} ==\n${summarise(main, 30, window)}\n`);
+    }
+    writeFileSync(join(resultsDir, 'profile-summary.txt'), out.join('\n'));
+    console.log(`\nprofiles in ${profileRoot}; summary in ${join(resultsDir, 'profile-summary.txt')}`);
+  }
+} finally {
+  await fake.close();
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+}
