@@ -28,6 +28,9 @@ export const builder = new SchemaBuilder<{
   plugins: [ScopeAuthPlugin, ErrorsPlugin, ValidationPlugin, RelayPlugin],
   defaultFieldNullability: false,
   scopeAuth: {
+    // Without this, a subscription field's scopes are checked only when an event resolves: an anonymous
+    // caller would get the field's own FORBIDDEN/NOT_FOUND (or a silent stream) instead of UNAUTHENTICATED.
+    authorizeOnSubscribe: true,
     authScopes: (ctx) => ({
       signedIn: ctx.viewer !== null,
       buyer: ctx.viewer?.role === 'BUYER',

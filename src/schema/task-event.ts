@@ -1,6 +1,6 @@
 import { GraphQLError } from 'graphql';
 import type { Context } from '../context.ts';
-import type { TaskEvent } from '../market/model.ts';
+import type { Task, TaskEvent } from '../market/model.ts';
 import { pageOfTasks } from '../market/tasks.ts';
 import { canReadTask } from '../market/visibility.ts';
 import { builder } from './builder.ts';
@@ -70,12 +70,17 @@ builder.subscriptionField('taskUpdated', (t) =>
         const first = taskId ? await readableTask(ctx, taskId) : null;
         if (!first || !taskId) throw new GraphQLError('No task with this id is visible to you', { extensions: { code: 'NOT_FOUND' } });
         yield first;
+        // Each event re-reads the task as it is now, which may already include later changes (an EXTERNAL
+        // agent's ASSIGNED and PROCESSING commit together): send a state only once.
+        let sent = versionOf(first);
         for await (const event of live) {
           if (event.taskId !== taskId) continue;
           refreshLoaders(ctx);
           const task = await readableTask(ctx, taskId);
           // The task moved out of the viewer's sight (e.g. requeued away from their agent): stop.
           if (!task) return;
+          if (versionOf(task) === sent) continue;
+          sent = versionOf(task);
           yield task;
         }
       } finally {
@@ -85,6 +90,9 @@ builder.subscriptionField('taskUpdated', (t) =>
     resolve: (task) => task,
   }),
 );
+
+/** Every change to a task that makes an event also moves its status or updatedAt. */
+const versionOf = (task: Task) => `${task.status}@${task.updatedAt.getTime()}`;
 
 builder.subscriptionField('agentAssignments', (t) =>
   t.field({
@@ -99,16 +107,17 @@ builder.subscriptionField('agentAssignments', (t) =>
       if (agent.operatorId !== ctx.viewer?.id) throw new GraphQLError('Only the operator of this agent may receive its assignments', { extensions: { code: 'FORBIDDEN' } });
       const live = ctx.services.hub.listen();
       try {
-        // Tasks already waiting for this agent (assigned while it was disconnected) come first.
+        // Tasks already waiting for this agent (assigned while it was disconnected) come first. Each attempt
+        // is sent once, keyed by its lease: a task requeued and given back to this agent is a new attempt.
         const waiting = await pageOfTasks(ctx.services.store.db, { agentIds: [agent.id], status: 'PROCESSING' }, { limit: 100, oldestFirst: true });
-        const sent = new Set(waiting.map((task) => task.id));
+        const sent = new Set(waiting.map((task) => task.leaseToken));
         for (const task of waiting) yield task;
         for await (const event of live) {
-          if (event.agentId !== agent.id || event.status !== 'PROCESSING' || sent.has(event.taskId)) continue;
+          if (event.agentId !== agent.id || event.status !== 'PROCESSING') continue;
           refreshLoaders(ctx);
           const task = await ctx.loaders.task.load(event.taskId);
-          if (task && task.agentId === agent.id) {
-            sent.add(task.id);
+          if (task?.agentId === agent.id && task.status === 'PROCESSING' && !sent.has(task.leaseToken)) {
+            sent.add(task.leaseToken);
             yield task;
           }
         }
