@@ -40,9 +40,12 @@ builder.subscriptionField('marketStats', (t) =>
     description: 'The stats now, then again after changes (at most a few times a second).',
     subscribe: async function* (_root, _args, ctx) {
       const updates = ctx.services.pubsub.subscribe('stats');
+      // Asking for the first update starts the listener before the current value is read: nothing
+      // published in between is missed.
+      const first = updates.next();
       try {
         yield await ctx.services.stats.current();
-        for await (const snapshot of updates) yield snapshot;
+        for (let next = await first; !next.done; next = await updates.next()) yield next.value;
       } finally {
         await updates.return?.();
       }
