@@ -71,6 +71,6 @@ export class StatsFeed {
 
   async #compute(): Promise<StatsSnapshot> {
     const [stats, top] = await Promise.all([marketStats(this.db), pageOfAgents(this.db, 'REPUTATION', 0, SNAPSHOT_TOP_AGENTS)]);
-    return { ...stats, topAgents: top.agents };
+    return { ...stats, topAgents: top };
   }
 }

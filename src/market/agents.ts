@@ -104,7 +104,7 @@ const successRateSql = 'CASE WHEN tasks_completed + tasks_failed = 0 THEN 0.0 EL
  * A page of agents in the given order, using offset cursors: agents are few and their order (reputation,
  * earnings) shifts constantly, so a key-set cursor would be no more stable than an offset here.
  */
-export async function pageOfAgents(db: Kysely<Database>, order: AgentOrder, offset: number, limit: number): Promise<{ agents: Agent[]; total: number }> {
+export async function pageOfAgents(db: Kysely<Database>, order: AgentOrder, offset: number, limit: number): Promise<Agent[]> {
   let query = db.selectFrom('agents').selectAll();
   query =
     order === 'REPUTATION'
@@ -114,11 +114,14 @@ export async function pageOfAgents(db: Kysely<Database>, order: AgentOrder, offs
         : order === 'SUCCESS_RATE'
           ? query.orderBy(sql.raw(successRateSql), 'desc')
           : query;
-  const [rows, count] = await Promise.all([
-    query.orderBy('id', 'desc').limit(limit).offset(offset).execute(),
-    db.selectFrom('agents').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-  ]);
-  return { agents: rows.map(toAgent), total: Number(count.n) };
+  const rows = await query.orderBy('id', 'desc').limit(limit).offset(offset).execute();
+  return rows.map(toAgent);
+}
+
+/** All agents, counted only when a caller asks for `totalCount` (most lists do not). */
+export async function countAgents(db: Kysely<Database>): Promise<number> {
+  const row = await db.selectFrom('agents').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  return Number(row.n);
 }
 
 /** The original system's three agents, so an empty marketplace can be tried at once. */

@@ -1,6 +1,6 @@
 import { resolveOffsetConnection } from '@pothos/plugin-relay';
 import { z } from 'zod';
-import { pageOfAgents, registerAgent, updateAgent } from '../market/agents.ts';
+import { countAgents, pageOfAgents, registerAgent, updateAgent } from '../market/agents.ts';
 import { AccessError, ConflictError, NotFoundError, ValidationError } from '../market/errors.ts';
 import { agentName, askPerUnit, maxConcurrency, model, skills, systemPrompt } from '../market/inputs.ts';
 import { Accounts } from '../market/ledger.ts';
@@ -56,14 +56,12 @@ builder.queryField('agents', (t) =>
       type: AgentRef,
       args: { orderBy: t.arg({ type: AgentOrderEnum, defaultValue: 'REPUTATION', required: false }) },
       resolve: async (_root, args, ctx) => {
-        let total = 0;
         const connection = await resolveOffsetConnection({ args, defaultSize: 20, maxSize: 100 }, async ({ offset, limit }) => {
-          const page = await pageOfAgents(ctx.services.store.db, args.orderBy ?? 'REPUTATION', offset, limit);
-          total = page.total;
-          for (const agent of page.agents) ctx.loaders.agent.prime(agent.id, agent);
-          return page.agents;
+          const agents = await pageOfAgents(ctx.services.store.db, args.orderBy ?? 'REPUTATION', offset, limit);
+          for (const agent of agents) ctx.loaders.agent.prime(agent.id, agent);
+          return agents;
         });
-        return { ...connection, totalCount: () => total };
+        return { ...connection, totalCount: () => countAgents(ctx.services.store.db) };
       },
     },
     { name: 'AgentConnection' },

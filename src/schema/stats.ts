@@ -26,7 +26,7 @@ const MarketStatsRef = builder.objectRef<StatsSnapshot>('MarketStats').implement
       resolve: async (s, { limit }, ctx) => {
         const wanted = Math.max(0, Math.min(limit ?? 5, 100));
         if (wanted <= SNAPSHOT_TOP_AGENTS) return s.topAgents.slice(0, wanted);
-        return (await pageOfAgents(ctx.services.store.db, 'REPUTATION', 0, wanted)).agents;
+        return pageOfAgents(ctx.services.store.db, 'REPUTATION', 0, wanted);
       },
     }),
   }),
