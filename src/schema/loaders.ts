@@ -42,10 +42,23 @@ export type Loaders = ReturnType<typeof createLoaders>;
 /**
  * A subscription's context lives as long as the subscription; loaders cache forever. Each delivered event
  * starts from fresh loaders so it shows the data as it is now, still batched within the event.
+ *
+ * Those fresh loaders are shared by every subscriber delivering the same event: with ten thousand
+ * subscribers, one event reads its task (and agent) once instead of ten thousand times. Loaders hold data
+ * only (what a viewer may see is decided by the resolvers, from `ctx.viewer`), so sharing them across
+ * viewers is safe. Only the latest event's loaders are kept.
  */
-export function refreshLoaders(ctx: { loaders: Loaders; services: { store: Store } }): void {
-  ctx.loaders = createLoaders(ctx.services.store);
+export function refreshLoaders(ctx: { loaders: Loaders; services: { store: Store } }, sequence: number): void {
+  const store = ctx.services.store;
+  let shared = eventLoaders.get(store);
+  if (shared?.sequence !== sequence) {
+    shared = { sequence, loaders: createLoaders(store) };
+    eventLoaders.set(store, shared);
+  }
+  ctx.loaders = shared.loaders;
 }
+
+const eventLoaders = new WeakMap<Store, { sequence: number; loaders: Loaders }>();
 
 function byId<T extends { id: string }>(ids: readonly string[], items: T[]): (T | null)[] {
   const map = new Map(items.map((item) => [item.id, item]));

@@ -48,7 +48,7 @@ builder.subscriptionField('taskEvents', (t) =>
       for await (const event of ctx.services.hub.stream(ctx.services.store.db, afterSequence)) {
         // Checked for every event, not once: nobody receives an event about a task they may not read.
         if (await canSee(ctx, event)) {
-          refreshLoaders(ctx);
+          refreshLoaders(ctx, event.sequence);
           yield event;
         }
       }
@@ -75,7 +75,7 @@ builder.subscriptionField('taskUpdated', (t) =>
         let sent = versionOf(first);
         for await (const event of live) {
           if (event.taskId !== taskId) continue;
-          refreshLoaders(ctx);
+          refreshLoaders(ctx, event.sequence);
           const task = await readableTask(ctx, taskId);
           // The task moved out of the viewer's sight (e.g. requeued away from their agent): stop.
           if (!task) return;
@@ -114,7 +114,7 @@ builder.subscriptionField('agentAssignments', (t) =>
         for (const task of waiting) yield task;
         for await (const event of live) {
           if (event.agentId !== agent.id || event.status !== 'PROCESSING') continue;
-          refreshLoaders(ctx);
+          refreshLoaders(ctx, event.sequence);
           const task = await ctx.loaders.task.load(event.taskId);
           if (task?.agentId === agent.id && task.status === 'PROCESSING' && !sent.has(task.leaseToken)) {
             sent.add(task.leaseToken);
