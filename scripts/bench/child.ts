@@ -64,16 +64,22 @@ export function serve<J, R>(handler: (job: J, messages: AsyncIterable<unknown>, 
       }
     },
   };
-  const send = (message: object) => process.send?.(message);
+  const send = (message: object, then?: () => void) => process.send?.(message, undefined, undefined, () => then?.());
   // The parent is gone (a failed run): do not linger.
   process.once('disconnect', () => process.exit(1));
   process.on('message', (message) => {
     if (!started) {
       started = true;
+      // Waiting for the parent's next message must keep this process alive even with no socket open.
+      const alive = setInterval(() => {}, 60_000);
+      // Exit only once the answer has left: a large one takes a while to go through the channel.
+      const done = () => process.exit(0);
       handler(message as J, messages, (note) => send({ note }))
-        .then((result) => send({ result }))
-        .catch((error: unknown) => send({ error: error instanceof Error ? (error.stack ?? error.message) : String(error) }))
-        .finally(() => setTimeout(() => process.exit(0), 50));
+        .finally(() => clearInterval(alive))
+        .then(
+          (result) => send({ result }, done),
+          (error: unknown) => send({ error: error instanceof Error ? (error.stack ?? error.message) : String(error) }, done),
+        );
       return;
     }
     queue.push(message);

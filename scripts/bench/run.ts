@@ -6,7 +6,8 @@
  * Environment: BENCH_DURATION (measured seconds per load run, 10), BENCH_WARMUP (3), BENCH_TASKS (figure 4,
  * 10000), BENCH_SUBSCRIBERS (figure 5, 10000), BENCH_GOODPUT_TASKS (figure 6, 2000), BENCH_GOODPUT_RPS
  * (50), BENCH_ARCHIVE_TASKS (figure 7, 100000), BENCH_PROFILE=1 (CPU-profile every server and print
- * where the time went in each measured window; see bench-results/profiles/).
+ * where the time went in each measured window; see bench-results/profiles/), BENCH_ONLY (a comma-separated
+ * subset of reads,e2e,live,provider,memory).
  */
 import { execSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -32,6 +33,7 @@ const settings = {
   seconds: env('BENCH_DURATION', 10),
 };
 const profiling = process.env.BENCH_PROFILE === '1';
+const only = new Set((process.env.BENCH_ONLY ?? 'reads,e2e,live,provider,memory').split(',').map((s) => s.trim()));
 const resultsDir = new URL('../../bench-results/', import.meta.url).pathname;
 const profileRoot = join(resultsDir, 'profiles');
 const began = performance.now();
@@ -59,43 +61,58 @@ async function server(name: string, prepare?: (dir: string) => Promise<void>): P
 
 try {
   log(`node ${process.version}; load runs of ${settings.seconds} s, 32 connections`);
-  const a = await server('reads');
-  await sleep(1000);
-  const idleRss = a.rss();
-  const reads = await readAndCreateFigures(a, log);
-  await a.stop();
-  profiles.push({
-    server: 'reads',
-    windows: { typename: reads.typename.window, agents: reads.agents.window, tasks: reads.tasks.window, createTask: reads.createTask.window },
-  });
+  const figures: Figures = {};
+  if (only.has('reads')) {
+    const a = await server('reads');
+    await sleep(1000);
+    figures.idleRss = a.rss();
+    const reads = await readAndCreateFigures(a, log);
+    figures.reads = reads;
+    await a.stop();
+    profiles.push({
+      server: 'reads',
+      windows: { typename: reads.typename.window, agents: reads.agents.window, tasks: reads.tasks.window, createTask: reads.createTask.window },
+    });
+  }
 
-  const b = await server('end-to-end');
-  const e2eFrom = Number(process.hrtime.bigint() / 1000n);
-  const endToEnd = await endToEndFigure(b, settings.tasks, log);
-  profiles.push({ server: 'end-to-end', windows: { endToEnd: { from: e2eFrom, to: Number(process.hrtime.bigint() / 1000n) } } });
-  log(`  ${endToEnd.perSecond.toFixed(0)} tasks/s (${endToEnd.tasks} in ${endToEnd.seconds.toFixed(1)} s, ${endToEnd.failed} failed)`);
-  await b.stop();
+  if (only.has('e2e')) {
+    const b = await server('end-to-end');
+    const from = Number(process.hrtime.bigint() / 1000n);
+    const endToEnd = await endToEndFigure(b, settings.tasks, log);
+    figures.endToEnd = endToEnd;
+    profiles.push({ server: 'end-to-end', windows: { endToEnd: { from, to: Number(process.hrtime.bigint() / 1000n) } } });
+    log(`  ${endToEnd.perSecond.toFixed(0)} tasks/s (${endToEnd.tasks} in ${endToEnd.seconds.toFixed(1)} s, ${endToEnd.failed} failed)`);
+    await b.stop();
+  }
 
-  const c = await server('live');
-  const live = await liveFigure(c, settings.subscribers, log);
-  log(`  p50 ${live.latencyMs.p50.toFixed(0)} ms, p99 ${live.latencyMs.p99.toFixed(0)} ms, ${(live.bytesPerConnection / 1024).toFixed(1)} KB per connection`);
-  await c.stop();
-  profiles.push({ server: 'live', windows: { broadcast: live.window } });
+  if (only.has('live')) {
+    const c = await server('live');
+    const live = await liveFigure(c, settings.subscribers, log);
+    figures.live = live;
+    log(`  p50 ${live.latencyMs.p50.toFixed(0)} ms, p99 ${live.latencyMs.p99.toFixed(0)} ms, ${(live.bytesPerConnection / 1024).toFixed(1)} KB per connection`);
+    await c.stop();
+    profiles.push({ server: 'live', windows: { broadcast: live.window } });
+  }
 
-  const provider = await providerFigure(settings.goodputRps, settings.goodputTasks, log);
-  for (const r of provider.runs) log(`  ${r.policy}: ${r.goodput.toFixed(1)}/s, ${r.failed} failed, ${r.unfinished} unfinished, ${r.rateLimited} x 429`);
+  if (only.has('provider')) {
+    const provider = await providerFigure(settings.goodputRps, settings.goodputTasks, log);
+    figures.provider = provider;
+    for (const r of provider.runs) log(`  ${r.policy}: ${r.goodput.toFixed(1)}/s, ${r.failed} failed, ${r.unfinished} unfinished, ${r.rateLimited} x 429`);
+  }
 
-  const memoryDir = mkdtempSync(join(tmpdir(), 'aicp-bench-memory-'));
-  dirs.push(memoryDir);
-  const { figures: memory, server: d } = await memoryFigure(
-    { dir: memoryDir, providerUrl: fake.baseUrl, ...(profiling && { profileDir: join(profileRoot, 'memory') }) },
-    settings.archiveTasks,
-    Math.max(3, Math.round(settings.seconds / 2)),
-    log,
-  );
-  await d.stop();
+  if (only.has('memory')) {
+    const memoryDir = mkdtempSync(join(tmpdir(), 'aicp-bench-memory-'));
+    dirs.push(memoryDir);
+    const { figures: memory, server: d } = await memoryFigure(
+      { dir: memoryDir, providerUrl: fake.baseUrl, ...(profiling && { profileDir: join(profileRoot, 'memory') }) },
+      settings.archiveTasks,
+      Math.max(3, Math.round(settings.seconds / 2)),
+      log,
+    );
+    figures.memory = memory;
+    await d.stop();
+  }
 
-  const figures: Figures = { idleRss, reads, endToEnd, live, provider, memory };
   const table = rows(figures);
   const seconds = (performance.now() - began) / 1000;
   console.log(`\nAICP benchmark, ${new Date().toISOString()}, node ${process.version}, ${(await import('node:os')).cpus().length} CPUs, ${seconds.toFixed(0)} s\n`);
