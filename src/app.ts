@@ -12,6 +12,7 @@ import { type Context, createContext, type Services } from './context.ts';
 import { createDb } from './db/create-db.ts';
 import { Coordinator } from './engine/coordinator.ts';
 import { createExecutor } from './engine/create-executor.ts';
+import { useRequestBodyLimit } from './http/body-limit.ts';
 import { createMaskError } from './http/errors.ts';
 import { createStaticAssetHandler } from './http/static-assets.ts';
 import { AgentDirectory } from './live/agent-directory.ts';
@@ -83,6 +84,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     landingPage: false,
     logging: { debug: (...a) => logger.debug(a), info: (...a) => logger.info(a), warn: (...a) => logger.warn(a), error: (...a) => logger.error(a) },
     maskedErrors: { maskError: createMaskError(logger) },
+    // The same 25 MB limit, enforced by useRequestBodyLimit without streaming every body (see there).
+    maxRequestBodySize: false,
+    plugins: [useRequestBodyLimit()],
     context: ({ request, connectionParams }) =>
       createContext(services, connectionParams ? stringOrNull(connectionParams.authorization) : request.headers.get('authorization')),
   });
