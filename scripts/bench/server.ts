@@ -94,6 +94,8 @@ export async function startServer(options: ServerOptions): Promise<BenchServer> 
       OPENAI_BASE_URL: options.providerUrl,
       OPENAI_API_KEY: 'sk-bench',
       AI_CONCURRENCY: '64',
+      // To try V8 flags on the server only, e.g. BENCH_SERVER_NODE_OPTIONS=--max-semi-space-size=64.
+      ...(process.env.BENCH_SERVER_NODE_OPTIONS && { NODE_OPTIONS: process.env.BENCH_SERVER_NODE_OPTIONS }),
       ...options.env,
     },
   });
