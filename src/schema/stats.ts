@@ -1,4 +1,5 @@
 import type { StatsSnapshot } from '../live/stats-feed.ts';
+import { deliveries } from '../live/pacer.ts';
 import { SNAPSHOT_TOP_AGENTS } from '../live/stats-feed.ts';
 import { pageOfAgents } from '../market/agents.ts';
 import type { TaskStatus } from '../market/task-state.ts';
@@ -45,7 +46,10 @@ builder.subscriptionField('marketStats', (t) =>
       const first = updates.next();
       try {
         yield await ctx.services.stats.current();
-        for (let next = await first; !next.done; next = await updates.next()) yield next.value;
+        for (let next = await first; !next.done; next = await updates.next()) {
+          await deliveries.turn();
+          yield next.value;
+        }
       } finally {
         await updates.return?.();
       }

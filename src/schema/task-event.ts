@@ -8,6 +8,7 @@ import { TaskStatusEnum } from './enums.ts';
 import { localId } from './ids.ts';
 import { readableTask, TaskEventRef, TaskRef } from './task.ts';
 import { refreshLoaders } from './loaders.ts';
+import { deliveries } from '../live/pacer.ts';
 
 builder.node(TaskEventRef, {
   id: { resolve: (event) => String(event.sequence) },
@@ -48,6 +49,7 @@ builder.subscriptionField('taskEvents', (t) =>
       for await (const event of ctx.services.hub.stream(ctx.services.store.db, afterSequence)) {
         // Checked for every event, not once: nobody receives an event about a task they may not read.
         if (await canSee(ctx, event)) {
+          await deliveries.turn();
           refreshLoaders(ctx, event.sequence);
           yield event;
         }
@@ -75,6 +77,7 @@ builder.subscriptionField('taskUpdated', (t) =>
         let sent = versionOf(first);
         for await (const event of live) {
           if (event.taskId !== taskId) continue;
+          await deliveries.turn();
           refreshLoaders(ctx, event.sequence);
           const task = await readableTask(ctx, taskId);
           // The task moved out of the viewer's sight (e.g. requeued away from their agent): stop.
