@@ -77,7 +77,9 @@ export async function startServer(options: ServerOptions): Promise<BenchServer> 
   const port = await freePort();
   const databaseFile = join(options.dir, 'aicp.sqlite');
   const profile = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
-  const child: ChildProcess = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/main.ts'], {
+  // To try Node/V8 flags on the server only, e.g. BENCH_SERVER_NODE_FLAGS="--max-semi-space-size=64 --trace-gc".
+  const flags = (process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+  const child: ChildProcess = spawn(process.execPath, [...profile, ...flags, '--import', 'tsx', 'src/main.ts'], {
     cwd: root,
     stdio: ['ignore', 'inherit', 'inherit'],
     env: {
@@ -94,8 +96,6 @@ export async function startServer(options: ServerOptions): Promise<BenchServer> 
       OPENAI_BASE_URL: options.providerUrl,
       OPENAI_API_KEY: 'sk-bench',
       AI_CONCURRENCY: '64',
-      // To try V8 flags on the server only, e.g. BENCH_SERVER_NODE_OPTIONS=--max-semi-space-size=64.
-      ...(process.env.BENCH_SERVER_NODE_OPTIONS && { NODE_OPTIONS: process.env.BENCH_SERVER_NODE_OPTIONS }),
       ...options.env,
     },
   });
