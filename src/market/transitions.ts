@@ -78,6 +78,16 @@ const PENDING_PAGE = 200;
  * the operator works on them.
  */
 export async function assignPending(store: Store, leaseMs: number, limit = 64): Promise<Assignment[]> {
+  // Every agent full or offline (a backlog, or all paused): a plain read says so without taking the write
+  // lock for nothing. An agent freed meanwhile kicks another pass when its transaction commits.
+  const room = await store.db
+    .selectFrom('agents')
+    .select('id')
+    .where('status', '=', 'ONLINE')
+    .whereRef('active_tasks', '<', 'max_concurrency')
+    .limit(1)
+    .executeTakeFirst();
+  if (!room) return [];
   return transact(store, async (tx) => {
     const agents = (await tx.db.selectFrom('agents').selectAll().where('status', '=', 'ONLINE').execute()).map(toAgent);
     const hasRoom = () => agents.some((a) => a.activeTasks < a.maxConcurrency);
