@@ -45,9 +45,11 @@ export interface AppOptions {
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<App> {
   const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'aicp' } });
   const db = await createDb(config.databaseUrl);
-  const { pubsub, close: closePubSub } = createAppPubSub(config.redisUrl);
-  const stats = new StatsFeed(db.kysely, pubsub, logger);
+  const { pubsub, close: closePubSub } = await createAppPubSub(config.redisUrl);
+  const stats = new StatsFeed(db.kysely, logger);
   const hub = new TaskEventHub(pubsub, logger);
+  // Every task event, including other instances' (Redis), may change the stats.
+  hub.onEvent(() => stats.changed());
   const executor = createExecutor(config.ai, logger);
 
   let coordinator: Coordinator | undefined;

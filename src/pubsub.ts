@@ -1,8 +1,5 @@
-import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { createPubSub, type PubSub, type PubSubEvent } from 'graphql-yoga';
-import { Redis } from 'ioredis';
 import type { TaskEvent } from './market/model.ts';
-import type { StatsSnapshot } from './live/stats-feed.ts';
 
 /**
  * Typed topics. Payloads are plain JSON (dates as epoch milliseconds) because with REDIS_URL set they
@@ -13,8 +10,6 @@ export type TaskEventMessage = Omit<TaskEvent, 'at'> & { at: number };
 export type Topics = {
   /** Every task event: drives `taskEvents`, `taskUpdated` and `agentAssignments` (see live/event-hub.ts). */
   'task:event': [TaskEventMessage];
-  /** A fresh stats snapshot, already throttled by the publisher. */
-  stats: [StatsSnapshot];
 };
 
 export type AppPubSub = PubSub<Topics>;
@@ -24,9 +19,13 @@ export interface PubSubHandle {
   close(): Promise<void>;
 }
 
-/** In-memory by default; with REDIS_URL, Redis pub/sub so every instance sees every event. */
-export function createAppPubSub(redisUrl: string | undefined): PubSubHandle {
+/**
+ * In-memory by default; with REDIS_URL, Redis pub/sub so every instance sees every event. The Redis client
+ * is loaded only then (it costs ~15 MB of a server that does not use it).
+ */
+export async function createAppPubSub(redisUrl: string | undefined): Promise<PubSubHandle> {
   if (!redisUrl) return { pubsub: createPubSub<Topics>(), close: async () => {} };
+  const [{ Redis }, { createRedisEventTarget }] = await Promise.all([import('ioredis'), import('@graphql-yoga/redis-event-target')]);
   const publishClient = new Redis(redisUrl, { lazyConnect: false, maxRetriesPerRequest: 3 });
   const subscribeClient = new Redis(redisUrl, { lazyConnect: false, maxRetriesPerRequest: 3 });
   const eventTarget = createRedisEventTarget<PubSubEvent<Topics, keyof Topics>>({ publishClient, subscribeClient });

@@ -24,9 +24,9 @@ const range = (from: number, to: number) => Array.from({ length: to - from + 1 }
 
 let pubsub: AppPubSub;
 let hub: TaskEventHub;
-beforeEach(() => {
+beforeEach(async () => {
   reads.length = 0;
-  pubsub = createAppPubSub(undefined).pubsub;
+  pubsub = (await createAppPubSub(undefined)).pubsub;
   hub = new TaskEventHub(pubsub, pino({ level: 'silent' }));
   hub.start();
 });

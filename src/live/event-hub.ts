@@ -48,14 +48,19 @@ export class TaskEventHub {
     return this.#listeners.size;
   }
 
+  /** Call `listener` for every event from now on, local or (with Redis) from other instances; returns the unsubscribe. */
+  onEvent(listener: (event: TaskEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
   /** Live events from now on, as an async iterator; closing it unsubscribes. */
   listen(): AsyncQueue<TaskEvent> & { close(): void } {
     const queue = new AsyncQueue<TaskEvent>();
-    const listener = (event: TaskEvent) => queue.push(event);
-    this.#listeners.add(listener);
+    const off = this.onEvent((event) => queue.push(event));
     const close = queue.close.bind(queue);
     queue.close = () => {
-      this.#listeners.delete(listener);
+      off();
       close();
     };
     return queue;

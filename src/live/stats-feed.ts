@@ -4,7 +4,7 @@ import type { Database } from '../db/types.ts';
 import type { Agent } from '../market/model.ts';
 import { pageOfAgents } from '../market/agents.ts';
 import { marketStats, type MarketStats } from '../market/stats.ts';
-import type { AppPubSub } from '../pubsub.ts';
+import { AsyncQueue } from './async-queue.ts';
 
 /** How many of the leaderboard are kept in a snapshot; `topAgents(limit)` beyond this reads the database. */
 export const SNAPSHOT_TOP_AGENTS = 20;
@@ -26,10 +26,10 @@ export class StatsFeed {
   #timer: NodeJS.Timeout | undefined;
   #lastPublish = 0;
   #closed = false;
+  readonly #listeners = new Set<AsyncQueue<StatsSnapshot>>();
 
   constructor(
     private readonly db: Kysely<Database>,
-    private readonly pubsub: AppPubSub,
     private readonly logger: Logger,
     private readonly intervalMs = 250,
   ) {}
@@ -58,14 +58,32 @@ export class StatsFeed {
       this.#timer = undefined;
       this.#lastPublish = Date.now();
       this.#refresh().then(
-        (snapshot) => this.pubsub.publish('stats', snapshot),
+        (snapshot) => {
+          for (const listener of this.#listeners) listener.push(snapshot);
+        },
         (error: unknown) => this.logger.error({ err: error }, 'computing market stats failed'),
       );
     }, wait);
   }
 
+  /**
+   * Fresh snapshots from now on. Kept in this process on purpose: every instance computes its own from the
+   * shared database when task events (which do cross instances) arrive, so no snapshot is serialized.
+   */
+  listen(): AsyncQueue<StatsSnapshot> {
+    const queue = new AsyncQueue<StatsSnapshot>();
+    this.#listeners.add(queue);
+    const close = queue.close.bind(queue);
+    queue.close = () => {
+      this.#listeners.delete(queue);
+      close();
+    };
+    return queue;
+  }
+
   close(): void {
     this.#closed = true;
+    for (const listener of this.#listeners) listener.close();
     clearTimeout(this.#timer);
   }
 

@@ -40,18 +40,16 @@ builder.subscriptionField('marketStats', (t) =>
     type: MarketStatsRef,
     description: 'The stats now, then again after changes (at most a few times a second).',
     subscribe: async function* (_root, _args, ctx) {
-      const updates = ctx.services.pubsub.subscribe('stats');
-      // Asking for the first update starts the listener before the current value is read: nothing
-      // published in between is missed.
-      const first = updates.next();
+      // Listening starts before the current value is read: nothing published in between is missed.
+      const updates = ctx.services.stats.listen();
       try {
         yield await ctx.services.stats.current();
-        for (let next = await first; !next.done; next = await updates.next()) {
+        for await (const snapshot of updates) {
           await deliveries.turn();
-          yield next.value;
+          yield snapshot;
         }
       } finally {
-        await updates.return?.();
+        updates.close();
       }
     },
     resolve: (snapshot) => snapshot,
