@@ -1,3 +1,4 @@
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import { errors, jwtVerify, SignJWT } from 'jose';
 import type { Config } from '../config.ts';
 import type { Role, Viewer } from '../market/model.ts';
@@ -12,9 +13,10 @@ export interface IssuedToken {
 
 /** Signs and verifies the API's bearer tokens. The algorithm is pinned on verify: no `alg: none`, no RS/HS confusion. */
 export class Tokens {
-  readonly #key: Uint8Array;
+  // A KeyObject made once: given raw bytes, jose would import the key again on every sign and verify.
+  readonly #key: KeyObject;
   constructor(private readonly options: Config['jwt']) {
-    this.#key = new TextEncoder().encode(options.secret);
+    this.#key = createSecretKey(Buffer.from(options.secret, 'utf8'));
   }
 
   async issue(viewer: Viewer): Promise<IssuedToken> {
