@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { createYoga } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
@@ -23,6 +23,7 @@ import { ensureCounters } from './market/counters.ts';
 import { ensureSystemAccounts } from './market/ledger.ts';
 import type { Committed, Store } from './market/store.ts';
 import { ensureAdmin } from './market/users.ts';
+import { projectRoot } from './paths.ts';
 import { createAppPubSub, toMessage } from './pubsub.ts';
 import { schema } from './schema/index.ts';
 
@@ -93,7 +94,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       createContext(services, connectionParams ? stringOrNull(connectionParams.authorization) : request.headers.get('authorization')),
   });
 
-  const staticAssets = createStaticAssetHandler(fileURLToPath(new URL('../web/dist', import.meta.url)));
+  const staticAssets = createStaticAssetHandler(join(projectRoot, 'web', 'dist'));
   const server: Server = createServer((req, res) => {
     if (req.url?.startsWith('/graphql')) return void yoga(req, res);
     if (!staticAssets(req, res)) {

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
+import { projectRoot } from './paths.ts';
 
 /**
  * The only reader of `process.env`. Everything else receives a `Config` (tests build their own with
@@ -140,6 +141,6 @@ function developmentSecret(databaseUrl: string): string {
 }
 
 function packageVersion(): string {
-  const raw = readFileSync(new URL('../package.json', import.meta.url), 'utf8');
+  const raw = readFileSync(join(projectRoot, 'package.json'), 'utf8');
   return (JSON.parse(raw) as { version: string }).version;
 }

@@ -1,10 +1,10 @@
 /**
- * The server under test, started the way a user starts it: `node --import tsx src/main.ts` in its own
- * process, production mode, a fresh SQLite file, the fake provider as OPENAI_BASE_URL. Also the few
+ * The server under test, started the way `npm start` starts it: the compiled `node dist/src/main.js` (built
+ * first when stale) in its own process, production mode, a fresh SQLite file, the fake provider as OPENAI_BASE_URL. Also the few
  * GraphQL calls the benchmark makes to set a scene (sign up, credit, pause agents), kept apart from the
  * load itself, which always comes from other processes.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -12,6 +12,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 export const ADMIN = { email: 'bench-admin@aicp.test', password: 'bench-admin-password' };
 const root = new URL('../../', import.meta.url);
+
+// Compile the server when its build is missing or stale, as `npm start` does.
+execFileSync(process.execPath, ['scripts/ensure-server.mjs'], { cwd: root, stdio: 'inherit' });
 
 export interface ServerOptions {
   /** A folder of its own; the SQLite file is created there. */
@@ -79,7 +82,7 @@ export async function startServer(options: ServerOptions): Promise<BenchServer> 
   const profile = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
   // To try Node/V8 flags on the server only, e.g. BENCH_SERVER_NODE_FLAGS="--max-semi-space-size=64 --trace-gc".
   const flags = (process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
-  const child: ChildProcess = spawn(process.execPath, [...profile, ...flags, '--import', 'tsx', 'src/main.ts'], {
+  const child: ChildProcess = spawn(process.execPath, [...profile, ...flags, 'dist/src/main.js'], {
     cwd: root,
     stdio: ['ignore', 'inherit', 'inherit'],
     env: {
