@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Expression, ExpressionBuilder, Kysely, SqlBool } from 'kysely';
 import type { Database } from '../db/types.ts';
 import { bump, Counter } from './counters.ts';
 import { AccessError, InvalidStateError, NotFoundError } from './errors.ts';
@@ -118,6 +118,18 @@ export interface TaskFilter {
   status?: Task['status'] | null;
 }
 
+/** The filter as one condition, shared by a page and its count so the two can never disagree. */
+function matching(filter: TaskFilter) {
+  return (eb: ExpressionBuilder<Database, 'tasks'>) => {
+    const conditions: Expression<SqlBool>[] = [];
+    if (filter.buyerId) conditions.push(eb('buyer_id', '=', filter.buyerId));
+    // An operator with no agents matches nothing (an empty IN list is not valid SQL everywhere).
+    if (filter.agentIds) conditions.push(eb('agent_id', 'in', filter.agentIds.length ? filter.agentIds : ['']));
+    if (filter.status) conditions.push(eb('status', '=', filter.status));
+    return eb.and(conditions);
+  };
+}
+
 export interface TaskPage {
   /** Exclusive bounds on the id (ids sort by creation time). */
   before?: string | null;
@@ -129,10 +141,7 @@ export interface TaskPage {
 
 /** Newest first by default; key-set paging on the time-ordered id, so deep pages cost the same as the first. */
 export async function pageOfTasks(db: Kysely<Database>, filter: TaskFilter, page: TaskPage): Promise<Task[]> {
-  let query = db.selectFrom('tasks').selectAll();
-  if (filter.buyerId) query = query.where('buyer_id', '=', filter.buyerId);
-  if (filter.agentIds) query = query.where('agent_id', 'in', filter.agentIds.length ? filter.agentIds : ['']);
-  if (filter.status) query = query.where('status', '=', filter.status);
+  let query = db.selectFrom('tasks').selectAll().where(matching(filter));
   // "after" in a newest-first list means older, i.e. a smaller id.
   if (page.after) query = query.where('id', '<', page.after);
   if (page.before) query = query.where('id', '>', page.before);
@@ -141,10 +150,10 @@ export async function pageOfTasks(db: Kysely<Database>, filter: TaskFilter, page
 }
 
 export async function countTasks(db: Kysely<Database>, filter: TaskFilter): Promise<number> {
-  let query = db.selectFrom('tasks').select((eb) => eb.fn.countAll<number>().as('n'));
-  if (filter.buyerId) query = query.where('buyer_id', '=', filter.buyerId);
-  if (filter.agentIds) query = query.where('agent_id', 'in', filter.agentIds.length ? filter.agentIds : ['']);
-  if (filter.status) query = query.where('status', '=', filter.status);
-  const row = await query.executeTakeFirstOrThrow();
+  const row = await db
+    .selectFrom('tasks')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where(matching(filter))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
