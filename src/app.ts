@@ -59,7 +59,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     now: () => Date.now(),
     onCommit: (changes: Committed) => {
       for (const event of changes.events) pubsub.publish('task:event', toMessage(event));
-      stats.changed();
+      // Task events reach the stats through the hub (local and remote alike); this covers agent changes.
+      if (changes.capacityFreed) stats.changed();
       if (changes.capacityFreed || changes.events.some((e) => e.status === 'PENDING')) coordinator?.kick();
     },
   };
