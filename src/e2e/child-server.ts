@@ -43,6 +43,15 @@ export interface ChildServer {
   signal(signal: NodeJS.Signals): void;
 }
 
+/** Kill every child a test left behind, even a frozen one (SIGCONT first: a stopped process cannot die). */
+export async function killAll(children: ChildServer[]): Promise<void> {
+  for (const child of children.splice(0)) {
+    child.signal('SIGCONT');
+    child.signal('SIGKILL');
+    await child.exited;
+  }
+}
+
 /** The environment every test child shares; the test adds the database, the provider and its switches. */
 export function baseChildEnv(databaseFile: string, port: number): Record<string, string> {
   return {

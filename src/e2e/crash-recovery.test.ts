@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { completionBody } from '../../scripts/fake-llm/behaviour.ts';
 import { type FakeLlm, type RecordedRequest, startFakeLlm } from '../../scripts/fake-llm/server.ts';
-import { baseChildEnv, type ChildServer, exitOf, freePort, spawnServer } from './child-server.ts';
+import { baseChildEnv, type ChildServer, exitOf, freePort, killAll, spawnServer } from './child-server.ts';
 import { waitFor } from './harness.ts';
 import { auditTask } from './ledger-audit.ts';
 import { engineMarketOps, isFinal, taskLocalId, type TaskView } from './engine-market-ops.ts';
@@ -32,12 +32,8 @@ afterAll(async () => {
 });
 
 afterEach(async () => {
-  // Never leave a server behind, even when a test failed half-way (SIGCONT first: a frozen one cannot die).
-  for (const child of children.splice(0)) {
-    child.signal('SIGCONT');
-    child.signal('SIGKILL');
-    await child.exited;
-  }
+  // Never leave a server behind, even when a test failed half-way.
+  await killAll(children);
   fake.reset();
   fake.configure({ latencyMs: 0 });
   if (dir) rmSync(dir, { recursive: true, force: true });

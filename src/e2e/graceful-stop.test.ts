@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeLlm, type RecordedRequest, startFakeLlm } from '../../scripts/fake-llm/server.ts';
-import { baseChildEnv, type ChildServer, exitOf, freePort, spawnServer } from './child-server.ts';
+import { baseChildEnv, type ChildServer, exitOf, freePort, killAll, spawnServer } from './child-server.ts';
 import { startServer, type TestServer, waitFor } from './harness.ts';
 import { auditTask, expireLease } from './ledger-audit.ts';
 import { engineMarketOps, isFinal, taskLocalId } from './engine-market-ops.ts';
@@ -35,10 +35,8 @@ afterAll(async () => {
 });
 
 afterEach(async () => {
-  for (const child of children.splice(0)) {
-    child.signal('SIGKILL');
-    await child.exited;
-  }
+  // Never leave a server behind, even when a test failed half-way.
+  await killAll(children);
   fake.reset();
   fake.configure({ latencyMs: 0 });
   // Newest first: the first server owns the folder the later ones reuse, and removes it when it stops.

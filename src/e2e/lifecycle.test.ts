@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer, waitFor } from './harness.ts';
 import { accountBalance, expectLedgerInvariants, localIdOf } from './ledger-check.ts';
+import type { AgentView } from './live-ops.ts';
 
 const ME = `query { me { id balance escrowed } }`;
 const AGENTS = `query { agents(first: 10) { edges { node { id name status reputation successRate tasksCompleted tasksFailed earnings balance activeTasks } } } }`;
@@ -25,19 +26,6 @@ const CANCEL = `mutation ($id: ID!) {
   cancelTask(id: $id) { __typename ... on Task { status } ... on InvalidStateError { message status } ... on Error { message } }
 }`;
 const STATS = `query { marketStats { totalTasks totalPaid completionRate tasksByStatus { status count } } }`;
-
-interface AgentView {
-  id: string;
-  name: string;
-  status: string;
-  reputation: number;
-  successRate: number;
-  tasksCompleted: number;
-  tasksFailed: number;
-  earnings: number;
-  balance: number;
-  activeTasks: number;
-}
 
 const CREDIT = 1_000_000;
 
