@@ -3,13 +3,13 @@
  * answered with `submitTaskResult` (paid exactly once, or failed and refunded), and silence past the lease
  * handing the task to another agent and counting against the silent one.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runExampleAgent } from '../../scripts/example-agent/agent.ts';
 import { CANNED_LABEL } from '../../scripts/example-agent/answer.ts';
 import { type AgentLogger, silentLogger } from '../../scripts/example-agent/log.ts';
 import { startServer, type TestServer, waitFor } from './harness.ts';
 import type { LiveStream } from './live-clients.ts';
-import { subscribeSse, subscribeWs } from './live-clients.ts';
+import { closeAfterEach, subscribeSse, subscribeWs } from './live-clients.ts';
 import {
   createTask,
   fundedBuyer,
@@ -28,14 +28,7 @@ interface Assignment {
   agentAssignments: { id: string; status: string; prompt: string; price: number | null; agent: { id: string } | null };
 }
 
-const streams: LiveStream<unknown>[] = [];
-function track<T>(stream: LiveStream<T>): LiveStream<T> {
-  streams.push(stream as LiveStream<unknown>);
-  return stream;
-}
-afterEach(async () => {
-  await Promise.all(streams.splice(0).map((stream) => stream.close()));
-});
+const track = closeAfterEach();
 
 const delivered = (stream: LiveStream<Assignment>, taskId: string) =>
   stream.until((data) => data.some((d) => d.agentAssignments.id === taskId), `task ${taskId} to be delivered`);

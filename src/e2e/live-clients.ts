@@ -4,6 +4,7 @@
  * arrival order into a LiveStream, which tests wait on and then inspect.
  */
 import { createClient } from 'graphql-ws';
+import { afterEach } from 'vitest';
 import WebSocket from 'ws';
 import type { GraphQLResponse, TestServer } from './harness.ts';
 
@@ -11,6 +12,18 @@ type Variables = Record<string, unknown>;
 type Result<T> = GraphQLResponse<T>;
 
 /** Every result of one subscription, in arrival order, and whether (and how) it ended. */
+/** Call at a test file's top level: streams passed through the returned `track` are closed after each test. */
+export function closeAfterEach(): <T>(stream: LiveStream<T>) => LiveStream<T> {
+  const streams: LiveStream<unknown>[] = [];
+  afterEach(async () => {
+    await Promise.all(streams.splice(0).map((stream) => stream.close()));
+  });
+  return (stream) => {
+    streams.push(stream as LiveStream<unknown>);
+    return stream;
+  };
+}
+
 export class LiveStream<T> {
   readonly results: Result<T>[] = [];
   ended = false;

@@ -6,10 +6,10 @@
  * Tasks either run on the seeded MANAGED agents (offline executor: fast, unattended) or, where a test must
  * decide when a task moves, on an EXTERNAL agent this file operates itself (priced out of ordinary tasks).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventsAfter } from '../market/events.ts';
 import { startServer, type TestServer, waitFor } from './harness.ts';
-import { type LiveStream, subscribeSse, subscribeWs } from './live-clients.ts';
+import { closeAfterEach, type LiveStream, subscribeSse, subscribeWs } from './live-clients.ts';
 import { createTask, EVENT_FIELDS, type EventView, fundedBuyer, readTask, registerExternalAgent, submitResult, type TaskView } from './live-ops.ts';
 
 const TASK_EVENTS = `subscription ($after: Int) { taskEvents(afterSequence: $after) { ${EVENT_FIELDS} } }`;
@@ -41,14 +41,7 @@ afterAll(async () => {
   await server?.stop();
 });
 
-const streams: LiveStream<unknown>[] = [];
-function track<T>(stream: LiveStream<T>): LiveStream<T> {
-  streams.push(stream as LiveStream<unknown>);
-  return stream;
-}
-afterEach(async () => {
-  await Promise.all(streams.splice(0).map((stream) => stream.close()));
-});
+const track = closeAfterEach();
 
 const events = (stream: LiveStream<EventsData>) => stream.data.map((d) => d.taskEvents);
 const has = (taskId: string, status: string) => (data: EventsData[]) => data.some((d) => d.taskEvents.task.id === taskId && d.taskEvents.status === status);
