@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { useGraphQlJit } from '@envelop/graphql-jit';
 import { createYoga } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
@@ -90,7 +91,10 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     maskedErrors: { maskError: createMaskError(logger) },
     // The same 25 MB limit, enforced by useRequestBodyLimit without streaming every body (see there).
     maxRequestBodySize: false,
-    plugins: [useRequestBodyLimit()],
+    plugins: [
+      useRequestBodyLimit(),
+      compiledQueriesAndMutations(logger),
+    ],
     context: ({ request, connectionParams }) =>
       createContext(services, connectionParams ? stringOrNull(connectionParams.authorization) : request.headers.get('authorization')),
   });
@@ -168,6 +172,19 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       logger.info('AICP stopped');
     },
   };
+}
+
+/**
+ * Each distinct query or mutation is compiled once to a JavaScript function (graphql-jit), which executes a
+ * page of agents in half the time of graphql-js's generic walk. Subscriptions stay on graphql-js: jit's
+ * subscribe drops events of argument-filtered streams (taskEvents), which the subscription tests catch.
+ */
+function compiledQueriesAndMutations(logger: Logger): Omit<ReturnType<typeof useGraphQlJit>, 'onSubscribe'> {
+  const { onSubscribe: _subscriptionsStayUncompiled, ...jit } = useGraphQlJit(
+    {},
+    { onError: (failure) => logger.warn({ errors: failure.errors }, 'graphql-jit could not compile an operation; it runs uncompiled') },
+  );
+  return jit;
 }
 
 interface Envelope {
