@@ -18,6 +18,7 @@ import { createMaskError } from './http/errors.ts';
 import { createStaticAssetHandler } from './http/static-assets.ts';
 import { AgentDirectory } from './live/agent-directory.ts';
 import { TaskEventHub } from './live/event-hub.ts';
+import { useSharedSubscriptionResults } from './live/shared-execution.ts';
 import { StatsFeed } from './live/stats-feed.ts';
 import { seedAgents } from './market/agents.ts';
 import { ensureCounters } from './market/counters.ts';
@@ -94,6 +95,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     plugins: [
       useRequestBodyLimit(),
       compiledQueriesAndMutations(logger),
+      useSharedSubscriptionResults(),
     ],
     context: ({ request, connectionParams }) =>
       createContext(services, connectionParams ? stringOrNull(connectionParams.authorization) : request.headers.get('authorization')),
