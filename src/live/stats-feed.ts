@@ -81,6 +81,15 @@ export class StatsFeed {
     return queue;
   }
 
+  /**
+   * Agents by reputation, best first: the snapshot's leaderboard when the page lies within it (the
+   * anonymous front page of every dashboard reads this, so it costs no query), else the database.
+   */
+  async leaderboard(offset: number, limit: number): Promise<Agent[]> {
+    if (offset + limit <= SNAPSHOT_TOP_AGENTS) return (await this.current()).topAgents.slice(offset, offset + limit);
+    return pageOfAgents(this.db, 'REPUTATION', offset, limit);
+  }
+
   close(): void {
     this.#closed = true;
     for (const listener of this.#listeners) listener.close();

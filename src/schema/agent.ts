@@ -57,7 +57,9 @@ builder.queryField('agents', (t) =>
       args: { orderBy: t.arg({ type: AgentOrderEnum, defaultValue: 'REPUTATION', required: false }) },
       resolve: async (_root, args, ctx) => {
         const connection = await resolveOffsetConnection({ args, defaultSize: 20, maxSize: 100 }, async ({ offset, limit }) => {
-          const agents = await pageOfAgents(ctx.services.store.db, args.orderBy ?? 'REPUTATION', offset, limit);
+          const order = args.orderBy ?? 'REPUTATION';
+          const agents =
+            order === 'REPUTATION' ? await ctx.services.stats.leaderboard(offset, limit) : await pageOfAgents(ctx.services.store.db, order, offset, limit);
           for (const agent of agents) ctx.loaders.agent.prime(agent.id, agent);
           return agents;
         });

@@ -1,7 +1,6 @@
 import type { StatsSnapshot } from '../live/stats-feed.ts';
 import { deliveries } from '../live/pacer.ts';
 import { SNAPSHOT_TOP_AGENTS } from '../live/stats-feed.ts';
-import { pageOfAgents } from '../market/agents.ts';
 import type { TaskStatus } from '../market/task-state.ts';
 import { AgentRef } from './agent.ts';
 import { builder } from './builder.ts';
@@ -26,8 +25,9 @@ const MarketStatsRef = builder.objectRef<StatsSnapshot>('MarketStats').implement
       args: { limit: t.arg.int({ defaultValue: 5, required: false }) },
       resolve: async (s, { limit }, ctx) => {
         const wanted = Math.max(0, Math.min(limit ?? 5, 100));
+        // This snapshot's own leaderboard when it is long enough: a subscriber sees one consistent moment.
         if (wanted <= SNAPSHOT_TOP_AGENTS) return s.topAgents.slice(0, wanted);
-        return pageOfAgents(ctx.services.store.db, 'REPUTATION', 0, wanted);
+        return ctx.services.stats.leaderboard(0, wanted);
       },
     }),
   }),
