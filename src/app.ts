@@ -23,7 +23,7 @@ import { StatsFeed } from './live/stats-feed.ts';
 import { seedAgents } from './market/agents.ts';
 import { ensureCounters } from './market/counters.ts';
 import { ensureSystemAccounts } from './market/ledger.ts';
-import type { Committed, Store } from './market/store.ts';
+import { type Committed, GroupCommit, type Store } from './market/store.ts';
 import { ensureAdmin } from './market/users.ts';
 import { projectRoot } from './paths.ts';
 import { createAppPubSub, toMessage } from './pubsub.ts';
@@ -59,6 +59,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const store: Store = {
     db: db.kysely,
     now: () => Date.now(),
+    ...(db.dialect === 'sqlite' && { groupCommit: new GroupCommit() }),
     onCommit: (changes: Committed) => {
       for (const event of changes.events) pubsub.publish('task:event', toMessage(event));
       // Task events reach the stats through the hub (local and remote alike); this covers agent changes.
