@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Database } from '../db/types.ts';
 import type { Tx } from './store.ts';
 import { TaskStatus } from './task-state.ts';
@@ -23,22 +23,29 @@ export async function ensureCounters(db: Kysely<Database>): Promise<void> {
     .execute();
 }
 
-export async function bump(tx: Tx, name: string, delta: number): Promise<void> {
-  await tx.db.updateTable('counters').set((eb) => ({ value: eb('value', '+', delta) })).where('name', '=', name).execute();
-}
-
 /**
- * The next event sequence. The counter row is locked until commit, so sequences are handed out in commit
- * order on every dialect: a reader that has seen sequence N can never later meet a smaller one.
+ * Add `deltas` to their counters and take the next event sequence, in one statement: every change of a
+ * task's status moves two counters and records one event. The sequence row is locked until commit, so
+ * sequences are handed out in commit order on every dialect: a reader that has seen sequence N can never
+ * later meet a smaller one.
  */
-export async function nextSequence(tx: Tx): Promise<number> {
-  const row = await tx.db
+export async function nextSequence(tx: Tx, deltas: Readonly<Record<string, number>> = {}): Promise<number> {
+  const all: Record<string, number> = { ...deltas, [Counter.eventSequence]: (deltas[Counter.eventSequence] ?? 0) + 1 };
+  const names = Object.keys(all);
+  // The CAST gives PostgreSQL a type for the bound amounts (a bare parameter in a CASE would be text).
+  const amount = sql<number>`CASE name ${sql.join(
+    names.map((name) => sql`WHEN ${name} THEN CAST(${all[name]} AS BIGINT)`),
+    sql` `,
+  )} END`;
+  const rows = await tx.db
     .updateTable('counters')
-    .set((eb) => ({ value: eb('value', '+', 1) }))
-    .where('name', '=', Counter.eventSequence)
-    .returning('value')
-    .executeTakeFirstOrThrow();
-  return Number(row.value);
+    .set((eb) => ({ value: eb('value', '+', amount) }))
+    .where('name', 'in', names)
+    .returning(['name', 'value'])
+    .execute();
+  const sequence = rows.find((row) => row.name === Counter.eventSequence);
+  if (!sequence || rows.length !== names.length) throw new Error(`counters missing: ${names.join(', ')}`);
+  return Number(sequence.value);
 }
 
 export async function readCounters(db: Kysely<Database>): Promise<Map<string, number>> {

@@ -4,14 +4,18 @@ import { nextSequence } from './counters.ts';
 import { type Task, type TaskEvent, toTaskEvent } from './model.ts';
 import type { Tx } from './store.ts';
 
-/** Record one step of a task's lifecycle; it is published when the transaction commits. */
+/**
+ * Record one step of a task's lifecycle; it is published when the transaction commits. `counters` are
+ * moved in the same statement that takes the event's sequence (see `nextSequence`).
+ */
 export async function appendEvent(
   tx: Tx,
   task: Pick<Task, 'id' | 'buyerId' | 'agentId' | 'status'>,
   message: string | null,
+  counters: Readonly<Record<string, number>> = {},
 ): Promise<TaskEvent> {
   const row = {
-    sequence: await nextSequence(tx),
+    sequence: await nextSequence(tx, counters),
     task_id: task.id,
     buyer_id: task.buyerId,
     agent_id: task.agentId,

@@ -1,6 +1,6 @@
 import type { Expression, ExpressionBuilder, Kysely, SqlBool } from 'kysely';
 import type { Database } from '../db/types.ts';
-import { bump, Counter } from './counters.ts';
+import { Counter } from './counters.ts';
 import { AccessError, InvalidStateError, NotFoundError } from './errors.ts';
 import { appendEvent } from './events.ts';
 import { newId } from './ids.ts';
@@ -57,10 +57,8 @@ export async function createTask(store: Store, buyerId: string, input: CreateTas
       await tx.db.insertInto('tasks').values(row).execute();
       await openAccount(tx, Accounts.escrow(id), 'escrow');
       await transfer(tx, { id: `escrow:${id}`, from: Accounts.user(buyerId), to: Accounts.escrow(id), amount: input.maxPrice, kind: 'escrow', taskId: id });
-      await bump(tx, Counter.tasksTotal, 1);
-      await bump(tx, Counter.tasksIn(TaskStatus.PENDING), 1);
       const task = toTask(row);
-      await appendEvent(tx, task, 'Posted; maxPrice held in escrow');
+      await appendEvent(tx, task, 'Posted; maxPrice held in escrow', { [Counter.tasksTotal]: 1, [Counter.tasksIn(TaskStatus.PENDING)]: 1 });
       return task;
     });
   } catch (error) {

@@ -6,7 +6,7 @@
 import { type ExpressionBuilder, sql } from 'kysely';
 import type { Updateable } from 'kysely';
 import type { Database, TasksTable } from '../db/types.ts';
-import { bump, Counter } from './counters.ts';
+import { Counter } from './counters.ts';
 import { InvalidStateError } from './errors.ts';
 import { appendEvent } from './events.ts';
 import { newId } from './ids.ts';
@@ -22,7 +22,12 @@ type TaskChanges = Omit<Updateable<TasksTable>, 'id' | 'status'>;
  * Move a task to `to`: compare-and-set on the status it was read in, keep the counters in step, record
  * the event. Throws InvalidStateError when the task moved meanwhile (the caller's transaction rolls back).
  */
-export async function setStatus(tx: Tx, task: Task, to: Task['status'], options: { message: string | null; changes?: TaskChanges }): Promise<Task> {
+export async function setStatus(
+  tx: Tx,
+  task: Task,
+  to: Task['status'],
+  options: { message: string | null; changes?: TaskChanges; /** Other counters this change moves. */ counters?: Record<string, number> },
+): Promise<Task> {
   if (!canTransition(task.status, to)) throw new InvalidStateError(`A ${task.status} task cannot become ${to}`, task.status);
   const changes: TaskChanges = { ...options.changes, updated_at: tx.now };
   const row = await tx.db
@@ -33,10 +38,8 @@ export async function setStatus(tx: Tx, task: Task, to: Task['status'], options:
     .returningAll()
     .executeTakeFirst();
   if (!row) throw new InvalidStateError('The task changed meanwhile', task.status);
-  await bump(tx, Counter.tasksIn(task.status), -1);
-  await bump(tx, Counter.tasksIn(to), 1);
   const updated = toTask(row);
-  await appendEvent(tx, updated, options.message);
+  await appendEvent(tx, updated, options.message, { ...options.counters, [Counter.tasksIn(task.status)]: -1, [Counter.tasksIn(to)]: 1 });
   return updated;
 }
 
@@ -88,6 +91,9 @@ export async function assignPending(store: Store, leaseMs: number, limit = 64): 
     .limit(1)
     .executeTakeFirst();
   if (!room) return [];
+  // Likewise when nothing waits: most passes (one follows every commit that frees an agent) find none.
+  const waiting = await store.db.selectFrom('tasks').select('id').where('status', '=', TaskStatus.PENDING).limit(1).executeTakeFirst();
+  if (!waiting) return [];
   return transact(store, async (tx) => {
     const agents = (await tx.db.selectFrom('agents').selectAll().where('status', '=', 'ONLINE').execute()).map(toAgent);
     const hasRoom = () => agents.some((a) => a.activeTasks < a.maxConcurrency);
@@ -148,14 +154,20 @@ export async function startTask(store: Store, taskId: string, leaseMs: number): 
   });
 }
 
-/** Count one call to the provider. No event: attempts show on the task, not in the lifecycle. */
+/**
+ * Count one call to the provider. No event: attempts show on the task, not in the lifecycle. A
+ * transaction of its own, so under load it shares a commit with others (GroupCommit) instead of paying
+ * for one alone.
+ */
 export async function recordAttempt(store: Store, taskId: string, leaseToken: string): Promise<void> {
-  await store.db
-    .updateTable('tasks')
-    .set((eb) => ({ attempts: eb('attempts', '+', 1), updated_at: store.now() }))
-    .where('id', '=', taskId)
-    .where('lease_token', '=', leaseToken)
-    .execute();
+  await transact(store, async (tx) => {
+    await tx.db
+      .updateTable('tasks')
+      .set((eb) => ({ attempts: eb('attempts', '+', 1), updated_at: tx.now }))
+      .where('id', '=', taskId)
+      .where('lease_token', '=', leaseToken)
+      .execute();
+  });
 }
 
 /** Extend a running attempt's lease. False when the lease is gone (expired and requeued, or finished). */
@@ -199,9 +211,12 @@ export async function finishTask(store: Store, taskId: string, leaseToken: strin
       const price = task.price ?? 0;
       await transfer(tx, { id: `payout:${task.id}`, from: Accounts.escrow(task.id), to: Accounts.agent(agentId), amount: price, kind: 'payout', taskId: task.id });
       await transfer(tx, { id: `refund:${task.id}`, from: Accounts.escrow(task.id), to: Accounts.user(task.buyerId), amount: task.maxPrice - price, kind: 'refund', taskId: task.id });
-      await bump(tx, Counter.totalPaid, price);
       await releaseAgent(tx, agentId, 'completed', price);
-      return setStatus(tx, task, TaskStatus.COMPLETED, { message: `Completed; ${price} sat paid to the agent`, changes: { ...closeLease, result: outcome.result } });
+      return setStatus(tx, task, TaskStatus.COMPLETED, {
+        message: `Completed; ${price} sat paid to the agent`,
+        changes: { ...closeLease, result: outcome.result },
+        counters: { [Counter.totalPaid]: price },
+      });
     }
     await transfer(tx, { id: `refund:${task.id}`, from: Accounts.escrow(task.id), to: Accounts.user(task.buyerId), amount: task.maxPrice, kind: 'refund', taskId: task.id });
     await releaseAgent(tx, agentId, outcome.agentAtFault ? 'failed' : undefined);
