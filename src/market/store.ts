@@ -88,11 +88,13 @@ export class GroupCommit {
     });
   }
 
+  /** One group, then the next on a later turn: requests and timers get their turn between groups. */
   async #drain(store: Store): Promise<void> {
     try {
-      while (this.#queue.length > 0) await this.#commitGroup(store);
+      await this.#commitGroup(store);
     } finally {
-      this.#running = false;
+      if (this.#queue.length > 0) setImmediate(() => void this.#drain(store));
+      else this.#running = false;
     }
   }
 
