@@ -3,7 +3,7 @@ import type { Config } from '../config.ts';
 import { InvalidStateError } from '../market/errors.ts';
 import type { Agent, Task } from '../market/model.ts';
 import type { Store } from '../market/store.ts';
-import { assignPending, finishTask, recordAttempt, releaseLease, renewLease, requeueExpired, startTask } from '../market/transitions.ts';
+import { assignPending, finishTask, recordAttempt, releaseLease, renewLease, requeueExpired } from '../market/transitions.ts';
 import type { Executor } from './executor.ts';
 
 export interface CoordinatorOptions {
@@ -117,22 +117,22 @@ export class Coordinator {
     }
   }
 
-  #run(assigned: Task, agent: Agent): void {
+  #run(task: Task, agent: Agent): void {
     const controller = new AbortController();
     const running: Running = {
       controller,
-      done: this.#execute(assigned, agent, controller.signal)
-        .catch((error: unknown) => this.options.logger.error({ err: error, task: assigned.id }, 'running a task failed'))
+      done: this.#execute(task, agent, controller.signal)
+        .catch((error: unknown) => this.options.logger.error({ err: error, task: task.id }, 'running a task failed'))
         .finally(() => this.#running.delete(running)),
     };
     this.#running.add(running);
   }
 
-  async #execute(assigned: Task, agent: Agent, signal: AbortSignal): Promise<void> {
+  /** Run a task the assignment already started (PROCESSING under its lease) and finish it. */
+  async #execute(task: Task, agent: Agent, signal: AbortSignal): Promise<void> {
     const { store, executor, logger } = this.options;
-    const task = await startTask(store, assigned.id, this.leaseMs);
-    if (!task?.leaseToken) return; // cancelled (or requeued) before it could start
     const leaseToken = task.leaseToken;
+    if (!leaseToken) throw new Error(`task ${task.id} was handed to the engine without a lease`);
     const attempts: Promise<void>[] = [];
     const lost = new AbortController();
     const renew = setInterval(() => {

@@ -1,7 +1,7 @@
 /**
- * The engine's side of the task state machine: assign, start, finish and requeue. Each is one transaction
- * with a compare-and-set on the status (and on the lease token while PROCESSING), the ledger transfers it
- * implies and one event. Money moves at most once because every transfer id is derived from the task.
+ * The engine's side of the task state machine: assign (and start), finish and requeue. Each is one
+ * transaction with a compare-and-set on the status (and on the lease token while PROCESSING), the ledger
+ * transfers it implies and one event per status it passes. Money moves at most once because every transfer id is derived from the task.
  */
 import { type ExpressionBuilder, sql } from 'kysely';
 import type { Updateable } from 'kysely';
@@ -77,8 +77,8 @@ const PENDING_PAGE = 200;
  * Match PENDING tasks, oldest first, with agents, handing out at most `limit` in one transaction. Pages
  * through the queue past tasks nobody fits (a rare skill, a low maxPrice) so they cannot starve the rest,
  * and stops as soon as no agent has room. Agents' load is tracked as tasks are handed out, so a batch
- * never exceeds anyone's maxConcurrency. EXTERNAL agents' tasks start at once: their lease runs while
- * the operator works on them.
+ * never exceeds anyone's maxConcurrency. Every task handed out starts at once (ASSIGNED, then PROCESSING,
+ * in the same transaction): its lease runs from here while the engine or the operator works on it.
  */
 export async function assignPending(store: Store, leaseMs: number, limit = 64): Promise<Assignment[]> {
   // Every agent full or offline (a backlog, or all paused): a plain read says so without taking the write
@@ -124,16 +124,16 @@ export async function assignPending(store: Store, leaseMs: number, limit = 64): 
 
 async function assign(tx: Tx, task: Task, agent: Agent, price: number, leaseMs: number): Promise<Assignment> {
   const lease = { lease_token: newId(tx.now), lease_expires_at: tx.now + leaseMs };
-  let assigned = await setStatus(tx, task, TaskStatus.ASSIGNED, {
+  const assigned = await setStatus(tx, task, TaskStatus.ASSIGNED, {
     message: `Assigned to ${agent.name} for ${price} sat`,
     changes: { agent_id: agent.id, price, ...lease },
   });
   await tx.db.updateTable('agents').set((eb) => ({ active_tasks: eb('active_tasks', '+', 1) })).where('id', '=', agent.id).execute();
   agent.activeTasks++;
-  if (agent.mode === 'EXTERNAL') {
-    assigned = await setStatus(tx, assigned, TaskStatus.PROCESSING, { message: 'Sent to the external agent', changes: { lease_token: newId(tx.now) } });
-  }
-  return { task: assigned, agent };
+  // Work starts at once, under the lease just taken: the engine calls the provider for a MANAGED agent as
+  // soon as this commits, and an EXTERNAL agent receives the task over agentAssignments.
+  const started = await setStatus(tx, assigned, TaskStatus.PROCESSING, { message: agent.mode === 'EXTERNAL' ? 'Sent to the external agent' : 'Started' });
+  return { task: started, agent };
 }
 
 /**
@@ -142,16 +142,6 @@ async function assign(tx: Tx, task: Task, agent: Agent, price: number, leaseMs: 
  */
 export async function releaseLease(store: Store, taskId: string, leaseToken: string): Promise<void> {
   await store.db.updateTable('tasks').set({ lease_expires_at: 0 }).where('id', '=', taskId).where('lease_token', '=', leaseToken).execute();
-}
-
-/** ASSIGNED -> PROCESSING under a fresh lease token; null when the task moved meanwhile (cancelled). */
-export async function startTask(store: Store, taskId: string, leaseMs: number): Promise<Task | null> {
-  return transact(store, async (tx) => {
-    const row = await tx.db.selectFrom('tasks').selectAll().where('id', '=', taskId).executeTakeFirst();
-    if (!row || row.status !== TaskStatus.ASSIGNED) return null;
-    const changes = { lease_token: newId(tx.now), lease_expires_at: tx.now + leaseMs };
-    return setStatus(tx, toTask(row), TaskStatus.PROCESSING, { message: 'Started', changes });
-  });
 }
 
 /**
