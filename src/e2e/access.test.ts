@@ -7,7 +7,7 @@
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer, waitFor } from './harness.ts';
-import { expectLedgerInvariants, localIdOf, snapshot } from './ledger-check.ts';
+import { expectLedgerInvariants, localIdOf, snapshot } from './ledger-db.ts';
 
 const CREATE = `mutation ($input: CreateTaskInput!) { createTask(input: $input) { __typename ... on Task { id status } ... on Error { message } } }`;
 const CANCEL = `mutation ($id: ID!) { cancelTask(id: $id) { __typename ... on Task { status } ... on Error { message } } }`;

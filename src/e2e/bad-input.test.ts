@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from './harness.ts';
-import { countRows, expectLedgerInvariants, snapshot } from './ledger-check.ts';
+import { countRows, expectLedgerInvariants, snapshot } from './ledger-db.ts';
 
 const ME = `query { me { balance escrowed } }`;
 const SIGN_UP = `mutation ($input: SignUpInput!) {

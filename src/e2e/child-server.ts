@@ -7,8 +7,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { ADMIN } from './harness.ts';
-import { type Gql, httpGql } from './engine-market-ops.ts';
+import { ADMIN, type Gql, httpGql } from './harness.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeLlm, startFakeLlm } from '../../scripts/fake-llm/server.ts';
-import { engineMarketOps, type EngineMarketOps } from './engine-market-ops.ts';
+import { marketOps, type MarketOps } from './market-ops.ts';
 import { startServer, type TestServer, waitFor } from './harness.ts';
-import { auditMarket } from './ledger-audit.ts';
+import { auditMarket } from './ledger-db.ts';
 
 /**
  * AI_CONCURRENCY bounds the calls in flight towards the provider, whatever the agents could take on: a
@@ -16,7 +16,7 @@ const MAX_PRICE = 300_000; // above every agent's price for a complexity-1 task 
 
 let fake: FakeLlm;
 let server: TestServer;
-let market: EngineMarketOps;
+let market: MarketOps;
 
 beforeAll(async () => {
   fake = await startFakeLlm({ latencyMs: { min: 100, max: 200 } });
@@ -25,7 +25,7 @@ beforeAll(async () => {
     OPENAI_API_KEY: 'sk-e2e-concurrency',
     AI_CONCURRENCY: String(AI_CONCURRENCY),
   });
-  market = engineMarketOps(server.gql);
+  market = marketOps(server.gql);
 });
 
 afterAll(async () => {
@@ -46,7 +46,7 @@ describe('concurrency towards the provider', () => {
     const funds = TASKS * MAX_PRICE;
     const buyer = await market.fundedBuyer(funds);
     for (let batch = 0; batch < TASKS; batch += 10) {
-      await Promise.all(Array.from({ length: 10 }, (_, i) => market.createTask(buyer.token, `Bounded task ${batch + i}`, MAX_PRICE)));
+      await Promise.all(Array.from({ length: 10 }, (_, i) => market.createTask(buyer.token, { prompt: `Bounded task ${batch + i}`, maxPrice: MAX_PRICE })));
     }
 
     // While they run, note how many the agents hold at once: more than AI_CONCURRENCY means the bound

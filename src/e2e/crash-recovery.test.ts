@@ -6,8 +6,8 @@ import { completionBody } from '../../scripts/fake-llm/behaviour.ts';
 import { type FakeLlm, type RecordedRequest, startFakeLlm } from '../../scripts/fake-llm/server.ts';
 import { baseChildEnv, type ChildServer, exitOf, freePort, killAll, spawnServer } from './child-server.ts';
 import { waitFor } from './harness.ts';
-import { auditTask } from './ledger-audit.ts';
-import { engineMarketOps, isFinal, taskLocalId, type TaskView } from './engine-market-ops.ts';
+import { auditTask } from './ledger-db.ts';
+import { isFinal, marketOps, type TaskView } from './market-ops.ts';
 
 /**
  * However the process running a task dies or stalls, the task ends exactly once and is paid exactly once
@@ -71,23 +71,23 @@ describe('crash recovery', () => {
     fake.configure({ latencyMs: 60_000 });
 
     const first = await start(databaseFile, port);
-    let market = engineMarketOps(first.gql);
+    let market = marketOps(first.gql);
     const funds = 1_000_000;
     const buyer = await market.fundedBuyer(funds);
     const prompt = `Crash in the middle of this ${Date.now()}`;
-    const id = await market.createTask(buyer.token, prompt, funds);
+    const id = await market.createTask(buyer.token, { prompt, maxPrice: funds });
     const taken = await market.waitForTask(buyer.token, id, (t) => t.status === 'PROCESSING', 20_000, 'the task to be PROCESSING');
     await waitFor(() => callsFor(prompt).length === 1, 20_000, 'the provider to receive the call');
 
     first.signal('SIGKILL');
     expect(await exitOf(first, 10_000)).toEqual({ code: null, signal: 'SIGKILL' });
-    const leftBehind = auditTask(databaseFile, taskLocalId(id));
+    const leftBehind = auditTask(databaseFile, id);
     expect(leftBehind.task?.status).toBe('PROCESSING');
     expect(leftBehind).toMatchObject({ payoutRows: 0, escrowBalance: funds, ledgerSum: 0 });
 
     fake.configure({ latencyMs: 0 });
     const second = await start(databaseFile, port);
-    market = engineMarketOps(second.gql);
+    market = marketOps(second.gql);
     const task = await market.waitForTask(buyer.token, id, isFinal, 30_000, 'the task to end after the restart');
 
     expect(task.status).toBe('COMPLETED');
@@ -103,7 +103,7 @@ describe('crash recovery', () => {
 
     const price = task.price ?? 0;
     expect(await market.wallet(buyer.token)).toEqual({ balance: funds - price, escrowed: 0 });
-    const ledger = auditTask(databaseFile, taskLocalId(id));
+    const ledger = auditTask(databaseFile, id);
     expect(ledger).toMatchObject({ payoutRows: 1, payoutsForTask: 1, refundsForTask: 1, escrowBalance: 0, ledgerSum: 0, negativeAccounts: [] });
     // No capacity is leaked by the dead run.
     expect((await market.agents()).map((a) => a.activeTasks)).toEqual([0, 0, 0]);
@@ -121,17 +121,17 @@ describe('crash recovery', () => {
 
     const frozen = await start(databaseFile, await freePort());
     const funds = 1_000_000;
-    const market = engineMarketOps(frozen.gql);
+    const market = marketOps(frozen.gql);
     const buyer = await market.fundedBuyer(funds);
     const prompt = `Answer me late ${Date.now()}`;
-    const id = await market.createTask(buyer.token, prompt, funds);
+    const id = await market.createTask(buyer.token, { prompt, maxPrice: funds });
     await market.waitForTask(buyer.token, id, (t) => t.status === 'PROCESSING', 20_000, 'the task to be PROCESSING');
     await waitFor(() => callsFor(prompt).length === 1, 20_000, 'the provider to receive the call');
 
     // A process that stalls (a long GC pause, a suspended VM) stops renewing its lease.
     frozen.signal('SIGSTOP');
     const other = await start(databaseFile, await freePort());
-    const otherMarket = engineMarketOps(other.gql);
+    const otherMarket = marketOps(other.gql);
     const completed = await otherMarket.waitForTask(buyer.token, id, (t) => t.status === 'COMPLETED' || t.status === 'FAILED', 30_000, 'the other process to finish the task');
     expect(completed.status).toBe('COMPLETED');
     expect(completed.result).toBe(`Answer to: ${prompt}`);
@@ -142,12 +142,12 @@ describe('crash recovery', () => {
     frozen.signal('SIGTERM');
     expect(await exitOf(frozen, 20_000)).toEqual({ code: 0, signal: null });
 
-    const task = await otherMarket.task(buyer.token, id);
+    const task = (await otherMarket.readTask(buyer.token, id))!;
     expect(task.status).toBe('COMPLETED');
     expect(task.result).toBe(`Answer to: ${prompt}`);
     expect(statuses(task).filter((s) => s === 'COMPLETED')).toHaveLength(1);
     expect(await otherMarket.wallet(buyer.token)).toEqual({ balance: funds - (task.price ?? 0), escrowed: 0 });
-    const ledger = auditTask(databaseFile, taskLocalId(id));
+    const ledger = auditTask(databaseFile, id);
     expect(ledger).toMatchObject({ payoutRows: 1, payoutsForTask: 1, refundsForTask: 1, escrowBalance: 0, ledgerSum: 0, negativeAccounts: [] });
 
     other.signal('SIGTERM');

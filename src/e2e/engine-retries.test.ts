@@ -2,8 +2,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeLlm, type RecordedRequest, startFakeLlm } from '../../scripts/fake-llm/server.ts';
 import { MIN_REPUTATION, REPUTATION_LOSS } from '../market/matching.ts';
 import { startServer, type TestServer } from './harness.ts';
-import { auditTask } from './ledger-audit.ts';
-import { type AgentView, engineMarketOps, type EngineMarketOps, isFinal, taskLocalId, type TaskView } from './engine-market-ops.ts';
+import { auditTask } from './ledger-db.ts';
+import { type AgentView, isFinal, marketOps, type MarketOps, type TaskView } from './market-ops.ts';
 
 /**
  * The retry policy through the whole server: a real app (SQLite, GraphQL over HTTP) whose OpenAI executor
@@ -18,7 +18,7 @@ const RETRY_AFTER_MS = 300;
 
 let fake: FakeLlm;
 let server: TestServer;
-let market: EngineMarketOps;
+let market: MarketOps;
 let prompts = 0;
 
 beforeAll(async () => {
@@ -33,7 +33,7 @@ beforeAll(async () => {
     // Short enough that a hanging call is given up quickly, far above what a local answer takes.
     AI_TIMEOUT_MS: '500',
   });
-  market = engineMarketOps(server.gql);
+  market = marketOps(server.gql);
 });
 
 afterAll(async () => {
@@ -67,7 +67,7 @@ async function agentsById(): Promise<Map<string, AgentView>> {
 async function runTask(prompt: string, funds = 1_000_000): Promise<{ task: TaskView; buyer: { token: string; id: string }; before: Map<string, AgentView> }> {
   const buyer = await market.fundedBuyer(funds);
   const before = await agentsById();
-  const id = await market.createTask(buyer.token, prompt, funds);
+  const id = await market.createTask(buyer.token, { prompt, maxPrice: funds });
   const task = await market.waitForTask(buyer.token, id, isFinal, 30_000, `task "${prompt}" to end`);
   return { task, buyer, before };
 }
@@ -75,7 +75,7 @@ async function runTask(prompt: string, funds = 1_000_000): Promise<{ task: TaskV
 /** The buyer got everything back, the escrow is empty, no payout was made and the ledger balances. */
 async function expectFullRefund(task: TaskView, buyer: { token: string }, funds: number): Promise<void> {
   expect(await market.wallet(buyer.token)).toEqual({ balance: funds, escrowed: 0 });
-  const ledger = auditTask(server.databaseFile, taskLocalId(task.id));
+  const ledger = auditTask(server.databaseFile, task.id);
   expect(ledger).toMatchObject({ payoutRows: 0, payoutsForTask: 0, refundsForTask: 1, escrowBalance: 0, ledgerSum: 0, negativeAccounts: [] });
 }
 
@@ -113,7 +113,7 @@ describe('retryable failures', () => {
     expect(agent?.balance).toBe((before.get(agent?.id ?? '')?.balance ?? Number.NaN) + price);
     expect(agent?.tasksCompleted).toBe((before.get(agent?.id ?? '')?.tasksCompleted ?? Number.NaN) + 1);
     expect(await market.wallet(buyer.token)).toEqual({ balance: funds - price, escrowed: 0 });
-    const ledger = auditTask(server.databaseFile, taskLocalId(task.id));
+    const ledger = auditTask(server.databaseFile, task.id);
     expect(ledger).toMatchObject({ payoutRows: 1, payoutsForTask: 1, escrowBalance: 0, ledgerSum: 0, negativeAccounts: [] });
     expect(task.events.filter((e) => e.status === 'COMPLETED')).toHaveLength(1);
   });

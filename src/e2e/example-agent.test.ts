@@ -9,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runExampleAgent } from '../../scripts/example-agent/agent.ts';
 import { type AgentLogger, silentLogger } from '../../scripts/example-agent/log.ts';
 import { FatalAgentError } from '../../scripts/example-agent/session.ts';
-import { startServer, type TestServer, waitFor } from './harness.ts';
-import { createTask, fundedBuyer, readAgent, readTask, type TaskView } from './live-ops.ts';
+import { startServer, type TestServer } from './harness.ts';
+import { marketOps, type MarketOps, type TaskView } from './market-ops.ts';
 
 interface ChatRequest {
   model: string;
@@ -51,17 +51,16 @@ function collectingLogger(): AgentLogger & { lines: string[] } {
   return { lines, info: push('info'), warn: push('warn'), error: push('error') };
 }
 
-async function finished(server: TestServer, token: string, taskId: string, what: string): Promise<TaskView> {
-  return waitFor(async () => {
-    const task = await readTask(server, token, taskId);
-    return task?.status === 'COMPLETED' || task?.status === 'FAILED' ? task : undefined;
-  }, 30_000, what);
-}
-
 let server: TestServer;
+let market: MarketOps;
 beforeAll(async () => {
   server = await startServer({ SEED_AGENTS: 'false', TASK_LEASE_SECONDS: '120' });
+  market = marketOps(server.gql);
 });
+
+async function finished(token: string, taskId: string, what: string): Promise<TaskView> {
+  return market.waitForTask(token, taskId, (task) => task.status === 'COMPLETED' || task.status === 'FAILED', 30_000, what);
+}
 afterAll(async () => {
   await server?.stop();
 });
@@ -70,7 +69,7 @@ describe('the example agent', () => {
   it("answers through an OpenAI-compatible provider and reports the provider's refusal as the task's error", async () => {
     const provider = await startStubProvider();
     const operator = await server.signUp('AGENT');
-    const buyer = await fundedBuyer(server, 1_000_000);
+    const buyer = await market.fundedBuyer(1_000_000);
     const controller = new AbortController();
     const running = runExampleAgent(
       {
@@ -85,8 +84,8 @@ describe('the example agent', () => {
       controller.signal,
     );
     try {
-      const answered = await createTask(server, buyer.token, { skills: ['llm'], maxPrice: 500_000, prompt: 'Summarise the plot of Hamlet.' });
-      expect(await finished(server, buyer.token, answered, 'the answered task')).toMatchObject({
+      const answered = await market.createTask(buyer.token, { skills: ['llm'], maxPrice: 500_000, prompt: 'Summarise the plot of Hamlet.' });
+      expect(await finished(buyer.token, answered, 'the answered task')).toMatchObject({
         status: 'COMPLETED',
         result: 'stub answer to: Summarise the plot of Hamlet.',
         agent: { name: 'example-llm' },
@@ -95,13 +94,13 @@ describe('the example agent', () => {
       expect(call?.model).toBe('stub-model');
       expect(call?.messages[0]).toMatchObject({ role: 'system', content: expect.stringContaining('example-llm') });
 
-      const refused = await createTask(server, buyer.token, { skills: ['llm'], maxPrice: 500_000, prompt: 'REFUSE this one.' });
-      const failed = await finished(server, buyer.token, refused, 'the refused task');
+      const refused = await market.createTask(buyer.token, { skills: ['llm'], maxPrice: 500_000, prompt: 'REFUSE this one.' });
+      const failed = await finished(buyer.token, refused, 'the refused task');
       expect(failed.status).toBe('FAILED');
       expect(failed.error).toMatch(/could not answer: 400/);
       // 400 is not retried by the client: one call.
       expect(provider.requests.filter((r) => r.messages.some((m) => m.content === 'REFUSE this one.'))).toHaveLength(1);
-      expect(await readAgent(server, failed.agent?.id ?? '')).toMatchObject({ tasksCompleted: 1, tasksFailed: 1, activeTasks: 0 });
+      expect(await market.readAgent(failed.agent?.id ?? '')).toMatchObject({ tasksCompleted: 1, tasksFailed: 1, activeTasks: 0 });
     } finally {
       controller.abort();
       await running;
@@ -111,7 +110,7 @@ describe('the example agent', () => {
 
   it('reconnects after the server restarts and signs in again when its token is refused', async () => {
     const operator = await server.signUp('AGENT');
-    const buyer = await fundedBuyer(server, 1_000_000);
+    const buyer = await market.fundedBuyer(1_000_000);
     const log = collectingLogger();
     const controller = new AbortController();
     const running = runExampleAgent(
@@ -119,8 +118,8 @@ describe('the example agent', () => {
       controller.signal,
     );
     try {
-      const before = await createTask(server, buyer.token, { skills: ['reconnect'], maxPrice: 500_000, prompt: 'Before the restart' });
-      expect((await finished(server, buyer.token, before, 'the task before the restart')).status).toBe('COMPLETED');
+      const before = await market.createTask(buyer.token, { skills: ['reconnect'], maxPrice: 500_000, prompt: 'Before the restart' });
+      expect((await finished(buyer.token, before, 'the task before the restart')).status).toBe('COMPLETED');
       expect(log.lines.filter((line) => line.includes('signed in as'))).toHaveLength(1);
 
       // Same database and port, another signing key: the socket drops and every token issued so far is void.
@@ -129,8 +128,8 @@ describe('the example agent', () => {
         input: { email: buyer.email, password: 'correct horse battery' },
       });
       const buyerToken = relogged.data?.logIn?.token as string;
-      const after = await createTask(server, buyerToken, { skills: ['reconnect'], maxPrice: 500_000, prompt: 'After the restart' });
-      const task = await finished(server, buyerToken, after, 'the task after the restart');
+      const after = await market.createTask(buyerToken, { skills: ['reconnect'], maxPrice: 500_000, prompt: 'After the restart' });
+      const task = await finished(buyerToken, after, 'the task after the restart');
       expect(task).toMatchObject({ status: 'COMPLETED', agent: { name: 'example-reconnect' } });
 
       // It could only have received that task by signing in again: its old token is refused by the new key.

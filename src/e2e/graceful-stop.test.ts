@@ -5,8 +5,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeLlm, type RecordedRequest, startFakeLlm } from '../../scripts/fake-llm/server.ts';
 import { baseChildEnv, type ChildServer, exitOf, freePort, killAll, spawnServer } from './child-server.ts';
 import { startServer, type TestServer, waitFor } from './harness.ts';
-import { auditTask, expireLease } from './ledger-audit.ts';
-import { engineMarketOps, isFinal, taskLocalId } from './engine-market-ops.ts';
+import { auditTask, expireLease } from './ledger-db.ts';
+import { isFinal, marketOps } from './market-ops.ts';
 
 /**
  * SIGTERM (src/main.ts -> app.stop()): stop taking work, let in-flight calls finish within the grace
@@ -74,17 +74,17 @@ describe('graceful stop on SIGTERM', () => {
     // Well inside the grace, long enough to be in flight when SIGTERM arrives.
     fake.configure({ latencyMs: 1500 });
     const child = await start(childEnv(databaseFile, await freePort()));
-    const market = engineMarketOps(child.gql);
+    const market = marketOps(child.gql);
     const funds = 1_000_000;
     const buyer = await market.fundedBuyer(funds);
     const prompt = `Finish me before you go ${Date.now()}`;
-    const id = await market.createTask(buyer.token, prompt, funds);
+    const id = await market.createTask(buyer.token, { prompt, maxPrice: funds });
     await waitFor(() => callsFor(prompt).length === 1, 20_000, 'the provider to receive the call');
 
     child.signal('SIGTERM');
     expect(await exitOf(child, STOP_BOUND_MS)).toEqual({ code: 0, signal: null });
 
-    const ledger = auditTask(databaseFile, taskLocalId(id));
+    const ledger = auditTask(databaseFile, id);
     expect(ledger.task).toMatchObject({ status: 'COMPLETED', attempts: 1, lease_token: null });
     expect(ledger).toMatchObject({ payoutRows: 1, payoutsForTask: 1, refundsForTask: 1, escrowBalance: 0, ledgerSum: 0, negativeAccounts: [] });
     expect(callsFor(prompt)).toHaveLength(1);
@@ -98,11 +98,11 @@ describe('graceful stop on SIGTERM', () => {
     // One call at a time: the second task is PROCESSING but waits inside the engine, not at the provider.
     const env = childEnv(databaseFile, port, { AI_CONCURRENCY: '1' });
     const first = await start(env);
-    let market = engineMarketOps(first.gql);
+    let market = marketOps(first.gql);
     const funds = 1_000_000;
     const buyer = await market.fundedBuyer(2 * funds);
     const prompts = [`In flight at the provider ${Date.now()}`, `Waiting for a slot ${Date.now()}`];
-    const ids = [await market.createTask(buyer.token, prompts[0] ?? '', funds), await market.createTask(buyer.token, prompts[1] ?? '', funds)];
+    const ids = [await market.createTask(buyer.token, { prompt: prompts[0] ?? '', maxPrice: funds }), await market.createTask(buyer.token, { prompt: prompts[1] ?? '', maxPrice: funds })];
     for (const id of ids) await market.waitForTask(buyer.token, id, (t) => t.status === 'PROCESSING', 20_000, 'both tasks to be PROCESSING');
     await waitFor(() => callsFor(prompts[0] ?? '').length === 1, 20_000, 'the provider to receive the first call');
 
@@ -113,20 +113,20 @@ describe('graceful stop on SIGTERM', () => {
     // coordinator moves them), but with their leases ended, so the next sweep requeues them at once.
     expect(fake.requests).toHaveLength(1);
     for (const id of ids) {
-      const ledger = auditTask(databaseFile, taskLocalId(id));
+      const ledger = auditTask(databaseFile, id);
       expect(ledger.task).toMatchObject({ status: 'PROCESSING', lease_expires_at: 0 });
       expect(ledger).toMatchObject({ payoutRows: 0, escrowBalance: funds });
     }
 
     fake.configure({ latencyMs: 0 });
     const second = await start(env);
-    market = engineMarketOps(second.gql);
+    market = marketOps(second.gql);
     for (const [index, id] of ids.entries()) {
       const task = await market.waitForTask(buyer.token, id, isFinal, 30_000, 'the task to end after the restart');
       expect(task.status).toBe('COMPLETED');
       expect(task.events.filter((e) => e.status === 'COMPLETED')).toHaveLength(1);
       expect(callsFor(prompts[index] ?? '')).toHaveLength(index === 0 ? 2 : 1);
-      const ledger = auditTask(databaseFile, taskLocalId(id));
+      const ledger = auditTask(databaseFile, id);
       expect(ledger).toMatchObject({ payoutRows: 1, payoutsForTask: 1, refundsForTask: 1, escrowBalance: 0, ledgerSum: 0, negativeAccounts: [] });
     }
     expect((await market.agents()).map((a) => a.activeTasks)).toEqual([0, 0, 0]);
@@ -146,17 +146,17 @@ describe('stop() in process', () => {
     };
     const server = await startServer(env);
     servers.push(server);
-    const market = engineMarketOps(server.gql);
+    const market = marketOps(server.gql);
     // Both runs of the task hang at the provider.
     fake.enqueue({ kind: 'hang' }, { kind: 'hang' });
     const buyer = await market.fundedBuyer(1_000_000);
     const prompt = `Run me twice ${Date.now()}`;
-    const id = await market.createTask(buyer.token, prompt, 1_000_000);
+    const id = await market.createTask(buyer.token, { prompt, maxPrice: 1_000_000 });
     await waitFor(() => callsFor(prompt).length === 1, 20_000, 'the provider to receive the first call');
 
     // The lease runs out under the running call (as if renewals had stalled): the sweep requeues the
     // task, this same process runs it again, and the first run notices its lost lease and gives up.
-    expect(expireLease(server.databaseFile, taskLocalId(id))).toBe(1);
+    expect(expireLease(server.databaseFile, id)).toBe(1);
     await waitFor(() => callsFor(prompt).length === 2 && fake.stats.inFlight === 1, 20_000, 'the second run to replace the first');
     await market.waitForTask(buyer.token, id, (t) => t.status === 'PROCESSING' && t.attempts === 2 && t.events.length === 6, 20_000, 'the re-run to be PROCESSING');
 
@@ -167,16 +167,16 @@ describe('stop() in process', () => {
       new Promise<'stuck'>((resolve) => setTimeout(() => resolve('stuck'), 15_000).unref()),
     ]);
     expect(stopped).toBe('stopped');
-    const ledger = auditTask(server.databaseFile, taskLocalId(id));
+    const ledger = auditTask(server.databaseFile, id);
     expect(ledger.task).toMatchObject({ status: 'PROCESSING', lease_expires_at: 0 });
     expect(ledger).toMatchObject({ payoutRows: 0, escrowBalance: 1_000_000 });
 
     // The next start picks it up at once and finishes it, once.
     const again = await startServer(env, { dir: server.dir });
     servers.push(again);
-    const task = await engineMarketOps(again.gql).waitForTask(buyer.token, id, isFinal, 20_000, 'the task to end after the restart');
+    const task = await marketOps(again.gql).waitForTask(buyer.token, id, isFinal, 20_000, 'the task to end after the restart');
     expect(task.status).toBe('COMPLETED');
     expect(callsFor(prompt)).toHaveLength(3);
-    expect(auditTask(again.databaseFile, taskLocalId(id))).toMatchObject({ payoutRows: 1, escrowBalance: 0, ledgerSum: 0 });
+    expect(auditTask(again.databaseFile, id)).toMatchObject({ payoutRows: 1, escrowBalance: 0, ledgerSum: 0 });
   }, 60_000);
 });

@@ -1,6 +1,7 @@
 /**
  * Whole-system test harness: the real app on a real SQLite file, listening on a free port, driven over
- * real HTTP. Each server gets its own temporary folder, removed on stop.
+ * real HTTP. Each server gets its own temporary folder, removed on stop. The HTTP GraphQL client and the
+ * account basics (sign-up, admin, credit) live here too, shared by child-process servers and market-ops.ts.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +16,69 @@ export interface GraphQLResponse<T = Record<string, unknown>> {
   errors?: { message: string; extensions?: { code?: string; [key: string]: unknown } }[];
 }
 
+/** One GraphQL call over HTTP; `token` goes in the Authorization header. */
+export type Gql = <T = Record<string, any>>(query: string, variables?: Record<string, unknown>, token?: string) => Promise<GraphQLResponse<T>>;
+
+/** POST GraphQL operations to `graphqlUrl`: the in-process server's and a child process's alike. */
+export function httpGql(graphqlUrl: string): Gql {
+  return async (query, variables, token) => {
+    const response = await fetch(graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
+      body: JSON.stringify({ query, variables }),
+    });
+    return (await response.json()) as GraphQLResponse<any>;
+  };
+}
+
+/** The picked value, or an error carrying the whole response: helpers fail with what the server said. */
+export function dataOf<T>(res: GraphQLResponse<Record<string, any>>, pick: (data: Record<string, any>) => T | null | undefined, what: string): T {
+  const value = res.data ? pick(res.data) : undefined;
+  if (value === undefined || value === null) throw new Error(`${what} failed: ${JSON.stringify(res)}`);
+  return value;
+}
+
+let counter = 0;
+
+/**
+ * Sign-up, the admin's token and crediting a user, over any server's `gql`: the start of nearly every
+ * test. TestServer exposes these as its own methods; `marketOps` builds the rest of the market on them.
+ */
+export function accountOps(gql: Gql) {
+  let adminToken: string | undefined;
+  const ops = {
+    /** Sign up a fresh user and return its token and global id. */
+    async signUp(role: 'BUYER' | 'AGENT', email = `user${++counter}-${Date.now()}@aicp.test`): Promise<{ token: string; id: string; email: string }> {
+      const res = await gql(
+        `mutation ($input: SignUpInput!) { signUp(input: $input) { __typename ... on AuthPayload { token user { id } } ... on Error { message } } }`,
+        { input: { email, password: 'correct horse battery', role } },
+      );
+      const payload = dataOf(res, (d) => (d.signUp?.__typename === 'AuthPayload' ? d.signUp : undefined), 'signUp');
+      return { token: payload.token, id: payload.user.id, email };
+    },
+
+    async adminToken(): Promise<string> {
+      if (adminToken) return adminToken;
+      const res = await gql(`mutation ($input: LogInInput!) { logIn(input: $input) { ... on AuthPayload { token } } }`, { input: ADMIN });
+      adminToken = dataOf(res, (d) => d.logIn?.token as string | undefined, 'admin logIn');
+      return adminToken;
+    },
+
+    /** Credit a user (by global id) through the admin API. */
+    async credit(userId: string, amount: number, reference = `ref-${++counter}-${Date.now()}`): Promise<void> {
+      const res = await gql(
+        `mutation ($input: CreditAccountInput!) { creditAccount(input: $input) { __typename ... on Error { message } } }`,
+        { input: { userId, amount, reference } },
+        await ops.adminToken(),
+      );
+      dataOf(res, (d) => (d.creditAccount?.__typename === 'User' ? true : undefined), 'credit');
+    },
+  };
+  return ops;
+}
+
+export type AccountOps = ReturnType<typeof accountOps>;
+
 export interface TestServer {
   url: string;
   graphqlUrl: string;
@@ -24,18 +88,17 @@ export interface TestServer {
   databaseFile: string;
   app: App;
   /** POST a GraphQL operation; `token` goes in the Authorization header. */
-  gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, token?: string): Promise<GraphQLResponse<T>>;
-  /** Sign up a fresh user and return its token and global id. */
-  signUp(role: 'BUYER' | 'AGENT', email?: string): Promise<{ token: string; id: string; email: string }>;
-  adminToken(): Promise<string>;
+  gql: Gql;
+  /** Sign up a fresh user and return its token, global id and email. */
+  signUp: AccountOps['signUp'];
+  /** The seeded admin's token, logged in once per server. */
+  adminToken: AccountOps['adminToken'];
   /** Credit a user (by global id) through the admin API. */
-  credit(userId: string, amount: number, reference?: string): Promise<void>;
+  credit: AccountOps['credit'];
   /** Stop this process' server, keeping the database; `restart` brings it back on the same port. */
   restart(env?: Partial<Env>): Promise<void>;
   stop(): Promise<void>;
 }
-
-let counter = 0;
 
 export async function startServer(env: Partial<Env> = {}, options: { dir?: string; port?: number } = {}): Promise<TestServer> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'aicp-test-'));
@@ -54,7 +117,7 @@ export async function startServer(env: Partial<Env> = {}, options: { dir?: strin
   let app = await buildApp(loadConfig({ ...baseEnv, ...env }));
   const { port } = await app.start();
   const url = `http://127.0.0.1:${port}`;
-  let adminToken: string | undefined;
+  const gql = httpGql(`${url}/graphql`);
 
   const server: TestServer = {
     url,
@@ -66,38 +129,8 @@ export async function startServer(env: Partial<Env> = {}, options: { dir?: strin
     get app() {
       return app;
     },
-    async gql(query, variables, token) {
-      const response = await fetch(`${url}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
-        body: JSON.stringify({ query, variables }),
-      });
-      return (await response.json()) as GraphQLResponse<any>;
-    },
-    async signUp(role, email = `user${++counter}-${Date.now()}@aicp.test`) {
-      const res = await server.gql(
-        `mutation ($input: SignUpInput!) { signUp(input: $input) { __typename ... on AuthPayload { token user { id } } ... on Error { message } } }`,
-        { input: { email, password: 'correct horse battery', role } },
-      );
-      const payload = res.data?.signUp;
-      if (payload?.__typename !== 'AuthPayload') throw new Error(`signUp failed: ${JSON.stringify(res)}`);
-      return { token: payload.token, id: payload.user.id, email };
-    },
-    async adminToken() {
-      if (adminToken) return adminToken;
-      const res = await server.gql(`mutation ($input: LogInInput!) { logIn(input: $input) { ... on AuthPayload { token } } }`, { input: ADMIN });
-      adminToken = res.data?.logIn?.token;
-      if (!adminToken) throw new Error(`admin logIn failed: ${JSON.stringify(res)}`);
-      return adminToken;
-    },
-    async credit(userId, amount, reference = `ref-${++counter}-${Date.now()}`) {
-      const res = await server.gql(
-        `mutation ($input: CreditAccountInput!) { creditAccount(input: $input) { __typename ... on Error { message } } }`,
-        { input: { userId, amount, reference } },
-        await server.adminToken(),
-      );
-      if (res.data?.creditAccount?.__typename !== 'User') throw new Error(`credit failed: ${JSON.stringify(res)}`);
-    },
+    gql,
+    ...accountOps(gql),
     async restart(next = {}) {
       await app.stop({ graceMs: 0 });
       app = await buildApp(loadConfig({ ...baseEnv, PORT: String(port), ...env, ...next }));

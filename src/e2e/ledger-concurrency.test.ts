@@ -5,7 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from './harness.ts';
-import { countRows, expectLedgerInvariants, localIdOf } from './ledger-check.ts';
+import { countRows, expectLedgerInvariants, localIdOf } from './ledger-db.ts';
 
 const ME = `query { me { balance escrowed } }`;
 const CREATE = `mutation ($input: CreateTaskInput!) {

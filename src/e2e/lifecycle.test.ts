@@ -5,11 +5,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer, waitFor } from './harness.ts';
-import { accountBalance, expectLedgerInvariants, localIdOf } from './ledger-check.ts';
-import type { AgentView } from './live-ops.ts';
+import { accountBalance, expectLedgerInvariants, localIdOf } from './ledger-db.ts';
+import type { AgentView } from './market-ops.ts';
 
 const ME = `query { me { id balance escrowed } }`;
-const AGENTS = `query { agents(first: 10) { edges { node { id name status reputation successRate tasksCompleted tasksFailed earnings balance activeTasks } } } }`;
+const AGENTS = `query { agents(first: 10) { edges { node { id name status reputation successRate tasksCompleted tasksFailed earnings balance maxConcurrency activeTasks } } } }`;
 const SET_STATUS = `mutation ($input: UpdateAgentInput!) { updateAgent(input: $input) { __typename ... on Agent { status } ... on Error { message } } }`;
 const QUOTE = `query ($input: QuoteInput!) { quote(input: $input) { complexity price agent { name } } }`;
 const CREATE = `mutation ($input: CreateTaskInput!) {

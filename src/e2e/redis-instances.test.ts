@@ -8,7 +8,7 @@ import { createConnection } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer, waitFor } from './harness.ts';
 import { subscribeWs } from './live-clients.ts';
-import { createTask, fundedBuyer } from './live-ops.ts';
+import { marketOps } from './market-ops.ts';
 
 const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -42,7 +42,8 @@ describe.skipIf(!available)('several instances over Redis', () => {
   });
 
   it('streams a task posted on one instance to a subscriber of the other, and both see the same stats', async () => {
-    const buyer = await fundedBuyer(first);
+    const market = marketOps(first.gql);
+    const buyer = await market.fundedBuyer();
     const listenersBefore = second.app.services.hub.subscriberCount;
     const stream = subscribeWs<{ taskEvents: { sequence: number; status: string; task: { id: string } } }>(
       second,
@@ -53,7 +54,7 @@ describe.skipIf(!available)('several instances over Redis', () => {
     try {
       // Prove the subscription is live on the second instance before posting on the first.
       await waitFor(() => second.app.services.hub.subscriberCount > listenersBefore, 10_000, 'the subscription to be live');
-      const taskId = await createTask(first, buyer.token, { maxPrice: 1_000_000 });
+      const taskId = await market.createTask(buyer.token, { maxPrice: 1_000_000 });
       const events = await stream.until((data) => data.some((d) => d.taskEvents.status === 'COMPLETED'), 'COMPLETED on the other instance');
       const mine = events.map((d) => d.taskEvents).filter((e) => e.task.id === taskId);
       expect(mine.map((e) => e.status)).toEqual(['PENDING', 'ASSIGNED', 'PROCESSING', 'COMPLETED']);

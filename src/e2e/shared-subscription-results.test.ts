@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer, waitFor } from './harness.ts';
 import { closeAfterEach, type LiveStream, subscribeSse, subscribeWs } from './live-clients.ts';
-import { createTask, fundedBuyer, registerExternalAgent } from './live-ops.ts';
+import { marketOps, type MarketOps } from './market-ops.ts';
 
 const EVENTS = 'subscription { taskEvents { sequence status task { id buyer { email } } } }';
 
@@ -22,8 +22,10 @@ const reached = (stream: LiveStream<EventWithBuyer>, taskId: string, status: str
 
 describe('shared subscription results', () => {
   let server: TestServer;
+  let market: MarketOps;
   beforeAll(async () => {
     server = await startServer({ SEED_AGENTS: 'false', TASK_LEASE_SECONDS: '120' });
+    market = marketOps(server.gql);
   });
   afterAll(async () => {
     await server?.stop();
@@ -31,9 +33,9 @@ describe('shared subscription results', () => {
 
   it('each viewer receives the event as computed for them: unmasked for the buyer and admins, masked for the operator', async () => {
     const operator = await server.signUp('AGENT');
-    const buyer = await fundedBuyer(server);
+    const buyer = await market.fundedBuyer();
     const admin = await server.adminToken();
-    await registerExternalAgent(server, operator.token, { name: 'ext-shared', skills: ['shared-results'], maxConcurrency: 50 });
+    await market.registerAgent(operator.token, { name: 'ext-shared', mode: 'EXTERNAL', skills: ['shared-results'], maxConcurrency: 50 });
 
     const streams = {
       buyer: [track(subscribeWs<EventWithBuyer>(server, EVENTS, {}, buyer.token)), track(subscribeWs<EventWithBuyer>(server, EVENTS, {}, buyer.token))],
@@ -44,12 +46,12 @@ describe('shared subscription results', () => {
     const all = Object.values(streams).flat();
     // A subscription is live some moments after it is sent: post until every stream has heard something.
     await waitFor(async () => {
-      await createTask(server, buyer.token, { skills: ['shared-results'], maxPrice: 500_000 });
+      await market.createTask(buyer.token, { skills: ['shared-results'], maxPrice: 500_000 });
       await new Promise((resolve) => setTimeout(resolve, 100));
       return all.every((stream) => stream.data.length > 0);
     }, 20_000, 'every stream to be listening');
 
-    const taskId = await createTask(server, buyer.token, { skills: ['shared-results'], maxPrice: 500_000 });
+    const taskId = await market.createTask(buyer.token, { skills: ['shared-results'], maxPrice: 500_000 });
     for (const stream of all) await reached(stream, taskId, 'PROCESSING');
 
     const emailsSeen = (list: LiveStream<EventWithBuyer>[]) =>

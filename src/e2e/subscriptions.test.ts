@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventsAfter } from '../market/events.ts';
 import { startServer, type TestServer, waitFor } from './harness.ts';
 import { closeAfterEach, type LiveStream, subscribeSse, subscribeWs } from './live-clients.ts';
-import { createTask, EVENT_FIELDS, type EventView, fundedBuyer, readTask, registerExternalAgent, submitResult, type TaskView } from './live-ops.ts';
+import { EVENT_FIELDS, type EventView, marketOps, type MarketOps, type TaskView } from './market-ops.ts';
 
 const TASK_EVENTS = `subscription ($after: Int) { taskEvents(afterSequence: $after) { ${EVENT_FIELDS} } }`;
 const TASK_UPDATED = 'subscription ($id: ID!) { taskUpdated(id: $id) { id status result agent { id } events { status } } }';
@@ -27,6 +27,7 @@ interface StatsData {
 }
 
 let server: TestServer;
+let market: MarketOps;
 let operator: { token: string };
 const MANUAL = { skills: ['manual'], maxPrice: 5_000_000 };
 /** Ordinary tasks: complexity 1, within the seeded agents' prices, far below the manual agent's. */
@@ -34,8 +35,9 @@ const ORDINARY = { maxPrice: 300_000 };
 
 beforeAll(async () => {
   server = await startServer({ TASK_LEASE_SECONDS: '120' });
+  market = marketOps(server.gql);
   operator = await server.signUp('AGENT');
-  await registerExternalAgent(server, operator.token, { name: 'manual-agent', skills: ['manual'], askPerUnit: 1_000_000, maxConcurrency: 50 });
+  await market.registerAgent(operator.token, { name: 'manual-agent', mode: 'EXTERNAL', skills: ['manual'], askPerUnit: 1_000_000, maxConcurrency: 50 });
 });
 afterAll(async () => {
   await server?.stop();
@@ -47,17 +49,14 @@ const events = (stream: LiveStream<EventsData>) => stream.data.map((d) => d.task
 const has = (taskId: string, status: string) => (data: EventsData[]) => data.some((d) => d.taskEvents.task.id === taskId && d.taskEvents.status === status);
 
 async function statusOf(taskId: string, token: string, wanted: string): Promise<TaskView> {
-  return waitFor(async () => {
-    const task = await readTask(server, token, taskId);
-    return task?.status === wanted ? task : undefined;
-  }, 20_000, `task ${taskId} to be ${wanted}`);
+  return market.waitForTask(token, taskId, (task) => task.status === wanted, 20_000, `task ${taskId} to be ${wanted}`);
 }
 
 /** Post ordinary tasks as `token`'s buyer until every stream has received an event; the tasks posted. */
 async function untilListening(streams: LiveStream<EventsData>[], token: string): Promise<string[]> {
   const posted: string[] = [];
   await waitFor(async () => {
-    posted.push(await createTask(server, token, ORDINARY));
+    posted.push(await market.createTask(token, ORDINARY));
     await new Promise((resolve) => setTimeout(resolve, 100));
     return streams.every((stream) => stream.data.length > 0);
   }, 20_000, 'the live streams to be listening');
@@ -67,16 +66,16 @@ async function untilListening(streams: LiveStream<EventsData>[], token: string):
 /** Answer a manual task as its agent's operator, once it is in the agent's hands. */
 async function complete(taskId: string, buyerToken: string, result = 'done'): Promise<void> {
   await statusOf(taskId, buyerToken, 'PROCESSING');
-  expect(await submitResult(server, operator.token, taskId, { result })).toMatchObject({ __typename: 'Task', status: 'COMPLETED' });
+  expect(await market.submitResult(operator.token, taskId, { result })).toMatchObject({ __typename: 'Task', status: 'COMPLETED' });
 }
 
 describe('lifecycle in order', () => {
   it('taskEvents: PENDING, ASSIGNED, PROCESSING, COMPLETED over WebSocket and over SSE', async () => {
-    const buyer = await fundedBuyer(server);
+    const buyer = await market.fundedBuyer();
     // A new buyer's stream holds only their own events; replaying from 0 means none is missed however fast the engine is.
     const ws = track(subscribeWs<EventsData>(server, TASK_EVENTS, { after: 0 }, buyer.token));
     const sse = track(subscribeSse<EventsData>(server, TASK_EVENTS, { after: 0 }, buyer.token));
-    const taskId = await createTask(server, buyer.token, ORDINARY);
+    const taskId = await market.createTask(buyer.token, ORDINARY);
     const task = await statusOf(taskId, buyer.token, 'COMPLETED');
     for (const stream of [ws, sse]) {
       await stream.until(has(taskId, 'COMPLETED'), 'the COMPLETED event');
@@ -87,9 +86,9 @@ describe('lifecycle in order', () => {
   });
 
   it('taskUpdated: the task now, then once per change, in order, over WebSocket and over SSE', async () => {
-    const buyer = await fundedBuyer(server);
+    const buyer = await market.fundedBuyer();
     // Nobody has this skill yet: the task waits in PENDING until an agent that has it is registered.
-    const taskId = await createTask(server, buyer.token, { skills: ['updated-later'], maxPrice: 5_000_000 });
+    const taskId = await market.createTask(buyer.token, { skills: ['updated-later'], maxPrice: 5_000_000 });
     const ws = track(subscribeWs<UpdatedData>(server, TASK_UPDATED, { id: taskId }, buyer.token));
     const sse = track(subscribeSse<UpdatedData>(server, TASK_UPDATED, { id: taskId }, buyer.token));
     for (const stream of [ws, sse]) {
@@ -98,9 +97,9 @@ describe('lifecycle in order', () => {
     }
 
     const laterOperator = await server.signUp('AGENT');
-    const agentId = await registerExternalAgent(server, laterOperator.token, { name: 'updated-later-agent', skills: ['updated-later'], askPerUnit: 1_000_000 });
+    const agentId = (await market.registerAgent(laterOperator.token, { name: 'updated-later-agent', mode: 'EXTERNAL', skills: ['updated-later'], askPerUnit: 1_000_000 })).id;
     for (const stream of [ws, sse]) await stream.until((data) => data.some((d) => d.taskUpdated.status === 'PROCESSING'), 'PROCESSING');
-    expect(await submitResult(server, laterOperator.token, taskId, { result: 'the answer' })).toMatchObject({ status: 'COMPLETED' });
+    expect(await market.submitResult(laterOperator.token, taskId, { result: 'the answer' })).toMatchObject({ status: 'COMPLETED' });
 
     for (const stream of [ws, sse]) {
       const seen = (await stream.until((data) => data.some((d) => d.taskUpdated.status === 'COMPLETED'), 'COMPLETED')).map((d) => d.taskUpdated);
@@ -115,9 +114,9 @@ describe('lifecycle in order', () => {
 
 describe('taskEvents(afterSequence): resuming', () => {
   it('after a disconnect, yields exactly the missed events, then live ones', async () => {
-    const buyer = await fundedBuyer(server, 50_000_000);
+    const buyer = await market.fundedBuyer(50_000_000);
     const first = track(subscribeWs<EventsData>(server, TASK_EVENTS, { after: 0 }, buyer.token));
-    const one = await createTask(server, buyer.token, MANUAL);
+    const one = await market.createTask(buyer.token, MANUAL);
     await first.until(has(one, 'PROCESSING'), 'the first task to start');
     await first.close();
     const seenBefore = events(first);
@@ -125,7 +124,7 @@ describe('taskEvents(afterSequence): resuming', () => {
 
     // While away: the first task completes, a second is posted and started.
     await complete(one, buyer.token);
-    const two = await createTask(server, buyer.token, MANUAL);
+    const two = await market.createTask(buyer.token, MANUAL);
     await statusOf(two, buyer.token, 'PROCESSING');
 
     const ws = track(subscribeWs<EventsData>(server, TASK_EVENTS, { after: lastSeen }, buyer.token));
@@ -135,7 +134,7 @@ describe('taskEvents(afterSequence): resuming', () => {
     await complete(two, buyer.token);
     for (const stream of [ws, sse]) await stream.until(has(two, 'COMPLETED'), 'the live COMPLETED event');
 
-    const truth = [...(await readTask(server, buyer.token, one))!.events, ...(await readTask(server, buyer.token, two))!.events].map((e) => e.sequence).sort((a, b) => a - b);
+    const truth = [...(await market.readTask(buyer.token, one))!.events, ...(await market.readTask(buyer.token, two))!.events].map((e) => e.sequence).sort((a, b) => a - b);
     expect(truth).toHaveLength(8);
     expect(seenBefore.map((e) => e.sequence)).toEqual(truth.filter((s) => s <= lastSeen));
     for (const stream of [ws, sse]) {
@@ -145,10 +144,10 @@ describe('taskEvents(afterSequence): resuming', () => {
   });
 
   it('resuming while events keep coming: no gap and no duplicate at the seam', async () => {
-    const buyer = await fundedBuyer(server, 50_000_000);
+    const buyer = await market.fundedBuyer(50_000_000);
     const count = 20;
     const whole = track(subscribeWs<EventsData>(server, TASK_EVENTS, { after: 0 }, buyer.token));
-    const posting = Promise.all(Array.from({ length: count }, () => createTask(server, buyer.token, ORDINARY)));
+    const posting = Promise.all(Array.from({ length: count }, () => market.createTask(buyer.token, ORDINARY)));
     // Resume from a point in the middle of the burst, while tasks are still being posted and run.
     const [, , , , fifth] = await whole.until((data) => data.length >= 5, 'the first events of the burst');
     const from = fifth?.taskEvents.sequence ?? 0;
@@ -157,7 +156,7 @@ describe('taskEvents(afterSequence): resuming', () => {
     const ids = await posting;
 
     await whole.until((data) => data.filter((d) => d.taskEvents.status === 'COMPLETED').length === count, `all ${count} tasks to complete`, 30_000);
-    const truth = (await Promise.all(ids.map((id) => readTask(server, buyer.token, id))))
+    const truth = (await Promise.all(ids.map((id) => market.readTask(buyer.token, id))))
       .flatMap((task) => task?.events ?? [])
       .map((e) => e.sequence)
       .sort((a, b) => a - b);
@@ -171,8 +170,8 @@ describe('taskEvents(afterSequence): resuming', () => {
 
 describe('who receives what', () => {
   it("a stranger's live stream receives nothing about my task, while it receives their own", async () => {
-    const me = await fundedBuyer(server);
-    const stranger = await fundedBuyer(server);
+    const me = await market.fundedBuyer();
+    const stranger = await market.fundedBuyer();
     const strangerWs = track(subscribeWs<EventsData>(server, TASK_EVENTS, {}, stranger.token));
     const strangerSse = track(subscribeSse<EventsData>(server, TASK_EVENTS, {}, stranger.token));
     // Live-only streams start listening at a moment the client cannot see: the stranger posts tasks until
@@ -180,10 +179,10 @@ describe('who receives what', () => {
     const warmUps = await untilListening([strangerWs, strangerSse], stranger.token);
 
     const mine = track(subscribeWs<EventsData>(server, TASK_EVENTS, { after: 0 }, me.token));
-    const myTask = await createTask(server, me.token, ORDINARY);
+    const myTask = await market.createTask(me.token, ORDINARY);
     await mine.until(has(myTask, 'COMPLETED'), 'my task to complete');
     // Posted after my task ended: its events come after all of mine in the (ordered) stream.
-    const later = await createTask(server, stranger.token, ORDINARY);
+    const later = await market.createTask(stranger.token, ORDINARY);
     for (const stream of [strangerWs, strangerSse]) {
       await stream.until(has(later, 'COMPLETED'), "the stranger's second task");
       expect(events(stream).every((e) => e.task.id === later || warmUps.includes(e.task.id))).toBe(true);
@@ -209,9 +208,9 @@ describe('who receives what', () => {
   it("an admin's taskEvents sees every buyer's events", async () => {
     const admin = await server.adminToken();
     const stream = track(subscribeWs<EventsData>(server, TASK_EVENTS, { after: 0 }, admin));
-    const a = await fundedBuyer(server);
-    const b = await fundedBuyer(server);
-    const [taskA, taskB] = await Promise.all([createTask(server, a.token, ORDINARY), createTask(server, b.token, ORDINARY)]);
+    const a = await market.fundedBuyer();
+    const b = await market.fundedBuyer();
+    const [taskA, taskB] = await Promise.all([market.createTask(a.token, ORDINARY), market.createTask(b.token, ORDINARY)]);
     await stream.until((data) => has(taskA, 'COMPLETED')(data) && has(taskB, 'COMPLETED')(data), 'both tasks to complete');
 
     const received = events(stream).map((e) => e.sequence);
@@ -223,7 +222,7 @@ describe('who receives what', () => {
 
 describe('marketStats', () => {
   it('yields the current stats first, then an update after a task is created, over WebSocket and SSE (GET)', async () => {
-    const buyer = await fundedBuyer(server);
+    const buyer = await market.fundedBuyer();
     const now = await server.gql<StatsData>('{ marketStats { totalTasks tasksByStatus { status count } } }');
     const total = now.data?.marketStats.totalTasks ?? Number.NaN;
     const ws = track(subscribeWs<StatsData>(server, MARKET_STATS));
@@ -232,7 +231,7 @@ describe('marketStats', () => {
       const [first] = await stream.until((data) => data.length >= 1, 'the current stats');
       expect(first?.marketStats).toEqual(now.data?.marketStats);
     }
-    await createTask(server, buyer.token, ORDINARY);
+    await market.createTask(buyer.token, ORDINARY);
     for (const stream of [ws, sse]) {
       const updates = await stream.until((data) => data.some((d) => d.marketStats.totalTasks === total + 1), 'the stats after one more task');
       expect(updates.map((d) => d.marketStats.totalTasks).every((n, i, all) => i === 0 || n >= (all[i - 1] ?? n))).toBe(true);
