@@ -1,11 +1,14 @@
 /**
  * An unbounded push queue read as an async iterator: the bridge from a listener callback to a
- * subscription's generator. `close()` ends iteration; pushes after that are dropped.
+ * subscription's generator. `close()` ends iteration (and calls `onClose` once, e.g. to unsubscribe);
+ * pushes after that are dropped. One lives as long as each subscription, so it holds no closures of its own.
  */
 export class AsyncQueue<T> implements AsyncIterableIterator<T> {
   #items: T[] = [];
   #waiting: ((result: IteratorResult<T>) => void) | undefined;
   #closed = false;
+
+  constructor(private readonly onClose?: () => void) {}
 
   push(item: T): void {
     if (this.#closed) return;
@@ -19,6 +22,7 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
   }
 
   close(): void {
+    if (!this.#closed) this.onClose?.();
     this.#closed = true;
     this.#items = [];
     const waiting = this.#waiting;

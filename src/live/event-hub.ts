@@ -55,14 +55,10 @@ export class TaskEventHub {
   }
 
   /** Live events from now on, as an async iterator; closing it unsubscribes. */
-  listen(): AsyncQueue<TaskEvent> & { close(): void } {
-    const queue = new AsyncQueue<TaskEvent>();
-    const off = this.onEvent((event) => queue.push(event));
-    const close = queue.close.bind(queue);
-    queue.close = () => {
-      off();
-      close();
-    };
+  listen(): AsyncQueue<TaskEvent> {
+    const listener = (event: TaskEvent) => queue.push(event);
+    const queue = new AsyncQueue<TaskEvent>(() => this.#listeners.delete(listener));
+    this.#listeners.add(listener);
     return queue;
   }
 

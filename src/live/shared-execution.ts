@@ -68,26 +68,35 @@ function executeOnce(args: ExecutionArgs, key: string, event: unknown): Result {
 export async function subscribeSharingResults(args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
   const source = await createSourceEventStream(args);
   if (!(Symbol.asyncIterator in source)) return source;
-  const events = source[Symbol.asyncIterator]();
-  const key = keyOf(args);
-  const results: AsyncIterableIterator<ExecutionResult> = {
-    async next() {
-      const next = await events.next();
-      return next.done ? { done: true, value: undefined } : { done: false, value: await executeOnce(args, key, next.value) };
-    },
-    async return() {
-      await events.return?.();
-      return { done: true, value: undefined };
-    },
-    async throw(error: unknown) {
-      await events.return?.();
-      throw error;
-    },
-    [Symbol.asyncIterator]() {
-      return results;
-    },
-  };
-  return results;
+  return new SharedResults(source[Symbol.asyncIterator](), args, keyOf(args));
+}
+
+/** A class rather than an object literal: one lives per subscription, and its methods are shared. */
+class SharedResults implements AsyncIterableIterator<ExecutionResult> {
+  constructor(
+    private readonly events: AsyncIterator<unknown>,
+    private readonly args: ExecutionArgs,
+    private readonly key: string,
+  ) {}
+
+  async next(): Promise<IteratorResult<ExecutionResult>> {
+    const next = await this.events.next();
+    return next.done ? { done: true, value: undefined } : { done: false, value: await executeOnce(this.args, this.key, next.value) };
+  }
+
+  async return(): Promise<IteratorResult<ExecutionResult>> {
+    await this.events.return?.();
+    return { done: true, value: undefined };
+  }
+
+  async throw(error: unknown): Promise<IteratorResult<ExecutionResult>> {
+    await this.events.return?.();
+    throw error;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<ExecutionResult> {
+    return this;
+  }
 }
 
 /** The envelop plugin: every subscription (graphql-ws and SSE alike) goes through `subscribeSharingResults`. */

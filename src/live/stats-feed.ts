@@ -71,13 +71,8 @@ export class StatsFeed {
    * shared database when task events (which do cross instances) arrive, so no snapshot is serialized.
    */
   listen(): AsyncQueue<StatsSnapshot> {
-    const queue = new AsyncQueue<StatsSnapshot>();
+    const queue: AsyncQueue<StatsSnapshot> = new AsyncQueue(() => this.#listeners.delete(queue));
     this.#listeners.add(queue);
-    const close = queue.close.bind(queue);
-    queue.close = () => {
-      this.#listeners.delete(queue);
-      close();
-    };
     return queue;
   }
 
