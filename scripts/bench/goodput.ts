@@ -92,7 +92,8 @@ serve<GoodputJob, GoodputResult>(async (job) => {
         prompt: `Task ${n}`,
         complexity: 1,
         agentConcurrency: job.inFlight,
-        signal: deadline,
+        // Each task its own signal, as the coordinator gives it: waits add abort listeners to it.
+        signal: AbortSignal.any([deadline]),
         onAttempt: () => {},
       });
       if (outcome.ok) {

@@ -198,7 +198,9 @@ export class OpenAiExecutor implements Executor {
               { role: 'user', content: request.prompt },
             ],
           },
-          { signal: request.signal },
+          // A signal per call: the client adds an abort listener to the signal it is given and never removes it,
+          // so a task's own signal would collect one per retry (Node warns past ten).
+          { signal: AbortSignal.any([request.signal]) },
         )
         .asResponse();
       this.limiter?.observe({ permit, status: response.status, headers: response.headers, retryAfterMs: undefined });
