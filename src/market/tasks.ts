@@ -5,6 +5,7 @@ import { AccessError, InvalidStateError, NotFoundError } from './errors.ts';
 import { appendEvent } from './events.ts';
 import { newId } from './ids.ts';
 import { Accounts, openAccount, transfer } from './ledger.ts';
+import { finishedTasks } from './finished-tasks.ts';
 import { estimateComplexity } from './matching.ts';
 import { type Task, toTask, type Viewer } from './model.ts';
 import { type Store, transact, type Tx } from './store.ts';
@@ -102,10 +103,24 @@ function isUniqueViolation(error: unknown): boolean {
   return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE';
 }
 
+/** The tasks with these ids (in no particular order); finished ones the app already knows are not read again. */
 export async function tasksByIds(db: Kysely<Database>, ids: readonly string[]): Promise<Task[]> {
-  if (ids.length === 0) return [];
-  const rows = await db.selectFrom('tasks').selectAll().where('id', 'in', ids).execute();
-  return rows.map(toTask);
+  const finished = finishedTasks(db);
+  const known: Task[] = [];
+  const missing: string[] = [];
+  for (const id of ids) {
+    const task = finished.get(id);
+    if (task) known.push(task);
+    else missing.push(id);
+  }
+  if (missing.length === 0) return known;
+  const rows = await db.selectFrom('tasks').selectAll().where('id', 'in', missing).execute();
+  for (const row of rows) {
+    const task = toTask(row);
+    finished.offer(task);
+    known.push(task);
+  }
+  return known;
 }
 
 export interface TaskFilter {
@@ -137,14 +152,29 @@ export interface TaskPage {
   oldestFirst?: boolean;
 }
 
-/** Newest first by default; key-set paging on the time-ordered id, so deep pages cost the same as the first. */
+/**
+ * Newest first by default; key-set paging on the time-ordered id, so deep pages cost the same as the first.
+ * The page's ids come from an index; the tasks themselves from `tasksByIds`, which knows finished ones
+ * already. A task that changed between the two reads so that it no longer matches the filter (its status
+ * or agent moved) is left out rather than shown under the wrong filter.
+ */
 export async function pageOfTasks(db: Kysely<Database>, filter: TaskFilter, page: TaskPage): Promise<Task[]> {
-  let query = db.selectFrom('tasks').selectAll().where(matching(filter));
+  let query = db.selectFrom('tasks').select('id').where(matching(filter));
   // "after" in a newest-first list means older, i.e. a smaller id.
   if (page.after) query = query.where('id', '<', page.after);
   if (page.before) query = query.where('id', '>', page.before);
-  const rows = await query.orderBy('id', page.oldestFirst ? 'asc' : 'desc').limit(page.limit).execute();
-  return rows.map(toTask);
+  const ids = (await query.orderBy('id', page.oldestFirst ? 'asc' : 'desc').limit(page.limit).execute()).map((row) => row.id);
+  const tasks = new Map((await tasksByIds(db, ids)).map((task) => [task.id, task]));
+  return ids.flatMap((id) => {
+    const task = tasks.get(id);
+    return task && stillMatches(task, filter) ? [task] : [];
+  });
+}
+
+function stillMatches(task: Task, filter: TaskFilter): boolean {
+  if (filter.status && task.status !== filter.status) return false;
+  if (filter.agentIds && !(task.agentId && filter.agentIds.includes(task.agentId))) return false;
+  return true;
 }
 
 export async function countTasks(db: Kysely<Database>, filter: TaskFilter): Promise<number> {
