@@ -33,42 +33,86 @@ export interface ReadFigures {
   createTask: Measured;
 }
 
-/** Warm up (thrown away), then measure, reading the server's CPU time around the measured run only. */
-export async function measured(server: BenchServer, job: Omit<LoadJob, 'warmupSeconds'>): Promise<Measured> {
-  if (benchSettings.warmupSeconds > 0) await measure({ ...job, warmupSeconds: 0, seconds: benchSettings.warmupSeconds });
+/** Measure once (no warm-up), reading the server's CPU time around the measured run only. */
+async function measuredOnce(server: BenchServer, job: LoadJob): Promise<Measured> {
   const cpu = server.cpu();
   const from = monotonicMicros();
-  const result = await measure({ ...job, warmupSeconds: 0 });
+  const result = await measure(job);
   const window = { from, to: monotonicMicros() };
   const requests = Math.max(1, result.rps * result.seconds);
   return { ...result, serverCpuMicrosPerRequest: ((server.cpu() - cpu) * 1e6) / requests, window };
 }
 
+/**
+ * Several rounds pooled into one figure: answers and CPU summed over every round, latency percentiles the
+ * median of the rounds'. The CPU profile window is the last round's.
+ */
+function pooled(rounds: Measured[]): Measured {
+  const seconds = rounds.reduce((sum, r) => sum + r.seconds, 0);
+  const good = rounds.reduce((sum, r) => sum + r.rps * r.seconds, 0);
+  const cpuMicros = rounds.reduce((sum, r) => sum + r.serverCpuMicrosPerRequest * Math.max(1, r.rps * r.seconds), 0);
+  const median = (pick: (r: Measured) => number) => {
+    const values = rounds.map(pick).sort((a, b) => a - b);
+    return values[Math.floor(values.length / 2)] ?? Number.NaN;
+  };
+  return {
+    rps: good / seconds,
+    requests: rounds.reduce((sum, r) => sum + r.requests, 0),
+    failures: rounds.reduce((sum, r) => sum + r.failures, 0),
+    seconds,
+    latencyMs: {
+      p50: median((r) => r.latencyMs.p50),
+      p90: median((r) => r.latencyMs.p90),
+      p99: median((r) => r.latencyMs.p99),
+      mean: median((r) => r.latencyMs.mean),
+      max: Math.max(...rounds.map((r) => r.latencyMs.max)),
+    },
+    serverCpuMicrosPerRequest: cpuMicros / Math.max(1, good),
+    window: rounds[rounds.length - 1]!.window,
+  };
+}
+
 export async function readAndCreateFigures(server: BenchServer, log: (line: string) => void): Promise<ReadFigures> {
-  const common = { url: server.graphqlUrl, connections: benchSettings.connections, seconds: benchSettings.seconds };
+  const common = { url: server.graphqlUrl, connections: benchSettings.connections, warmupSeconds: 0 };
 
   // A buyer with 25 finished tasks, each with its agent.
   const reader = await server.user('BUYER', FUNDS);
   for (let i = 0; i < 25; i++) await server.gql(CREATE, JSON.parse(createBody()).variables, reader.token);
   await waitForCompleted(server, reader.token, 25);
 
-  log('figure 1 baseline: { __typename }');
-  const typename = await measured(server, { ...common, body: graphqlBody(TYPENAME), expect: '"Query"' });
-  log(`  ${typename.rps.toFixed(0)} req/s`);
-  log('figure 1: agents(first: 10), anonymous');
-  const agents = await measured(server, { ...common, body: graphqlBody(AGENTS), expect: '"agent-1"' });
-  log(`  ${agents.rps.toFixed(0)} req/s`);
-  log('figure 2: tasks(first: 20) with agents, as a buyer');
-  const tasks = await measured(server, { ...common, body: graphqlBody(TASKS), tokens: [reader.token], expect: '"agent' });
-  log(`  ${tasks.rps.toFixed(0)} req/s`);
-
   // Creation alone: agents paused so the engine does not run the tasks meanwhile (figure 4 does that).
   await setAgents(server, { status: 'PAUSED' });
   const buyers = await Promise.all(Array.from({ length: 32 }, () => server.user('BUYER', FUNDS)));
-  log('figure 3: createTask, 32 concurrent funded buyers');
-  const createTask = await measured(server, { ...common, body: createBody(), tokens: buyers.map((b) => b.token), expect: '"Task"' });
-  log(`  ${createTask.rps.toFixed(0)} tasks/s`);
-  return { typename, agents, tasks, createTask };
+  const loads = {
+    typename: { ...common, body: graphqlBody(TYPENAME), expect: '"Query"' },
+    agents: { ...common, body: graphqlBody(AGENTS), expect: '"agent-1"' },
+    tasks: { ...common, body: graphqlBody(TASKS), tokens: [reader.token], expect: '"agent' },
+    createTask: { ...common, body: createBody(), tokens: buyers.map((b) => b.token), expect: '"Task"' },
+  } satisfies Record<keyof ReadFigures, Omit<LoadJob, 'seconds'>>;
+  const labels: Record<keyof ReadFigures, string> = {
+    typename: 'baseline { __typename }',
+    agents: 'figure 1: agents(first: 10), anonymous',
+    tasks: 'figure 2: tasks(first: 20) with agents, as a buyer',
+    createTask: 'figure 3: createTask, 32 concurrent funded buyers',
+  };
+
+  // The machine's speed drifts (other tenants, CPU steal): measuring each figure in one block would let a
+  // slow minute land on one figure and not on its baseline. Rounds alternate between them instead.
+  const names = Object.keys(loads) as (keyof ReadFigures)[];
+  const rounds = benchSettings.rounds;
+  const slice = benchSettings.seconds / rounds;
+  const results = Object.fromEntries(names.map((name) => [name, [] as Measured[]])) as Record<keyof ReadFigures, Measured[]>;
+  for (const name of names) {
+    if (benchSettings.warmupSeconds > 0) await measure({ ...loads[name], seconds: benchSettings.warmupSeconds });
+  }
+  for (let round = 1; round <= rounds; round++) {
+    for (const name of names) {
+      const result = await measuredOnce(server, { ...loads[name], seconds: slice });
+      results[name].push(result);
+      log(`round ${round}/${rounds} ${labels[name]}: ${result.rps.toFixed(0)} req/s`);
+    }
+  }
+  return { typename: pooled(results.typename), agents: pooled(results.agents), tasks: pooled(results.tasks), createTask: pooled(results.createTask) };
 }
 
 export interface EndToEnd {

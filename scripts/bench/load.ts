@@ -37,6 +37,8 @@ export function measure(job: LoadJob): Promise<LoadResult> {
 
 export const benchSettings = {
   seconds: Number(process.env.BENCH_DURATION ?? 10),
+  /** Figures 1-3 and their baseline are measured in this many alternating rounds of seconds / rounds each. */
+  rounds: Math.max(1, Number(process.env.BENCH_ROUNDS ?? 5)),
   warmupSeconds: Number(process.env.BENCH_WARMUP ?? 3),
   connections: 32,
 };
