@@ -58,6 +58,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   let coordinator: Coordinator | undefined;
   const store: Store = {
     db: db.kysely,
+    dialect: db.dialect,
     now: () => Date.now(),
     ...(db.dialect === 'sqlite' && { groupCommit: new GroupCommit() }),
     onCommit: (changes: Committed) => {

@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { PreparedStatement } from '../db/prepared.ts';
 import type { Database } from '../db/types.ts';
 import type { Tx } from './store.ts';
 import { TaskStatus } from './task-state.ts';
@@ -32,20 +33,44 @@ export async function ensureCounters(db: Kysely<Database>): Promise<void> {
 export async function nextSequence(tx: Tx, deltas: Readonly<Record<string, number>> = {}): Promise<number> {
   const all: Record<string, number> = { ...deltas, [Counter.eventSequence]: (deltas[Counter.eventSequence] ?? 0) + 1 };
   const names = Object.keys(all);
-  // The CAST gives PostgreSQL a type for the bound amounts (a bare parameter in a CASE would be text).
-  const amount = sql<number>`CASE name ${sql.join(
-    names.map((name) => sql`WHEN ${name} THEN CAST(${all[name]} AS BIGINT)`),
-    sql` `,
-  )} END`;
-  const rows = await tx.db
-    .updateTable('counters')
-    .set((eb) => ({ value: eb('value', '+', amount) }))
-    .where('name', 'in', names)
-    .returning(['name', 'value'])
-    .execute();
+  const values: Record<string, string | number> = {};
+  names.forEach((name, i) => {
+    values[`name${i}`] = name;
+    values[`amount${i}`] = all[name] ?? 0;
+  });
+  const { rows } = await addToCounters(names.length).run(tx, values);
   const sequence = rows.find((row) => row.name === Counter.eventSequence);
   if (!sequence || rows.length !== names.length) throw new Error(`counters missing: ${names.join(', ')}`);
   return Number(sequence.value);
+}
+
+type CounterValues = Record<string, string | number>;
+const addToCountersOf = new Map<number, PreparedStatement<CounterValues, { name: string; value: number }>>();
+
+/** The statement adding to `count` counters at once, built once per count (see PreparedStatement). */
+function addToCounters(count: number): PreparedStatement<CounterValues, { name: string; value: number }> {
+  let statement = addToCountersOf.get(count);
+  if (!statement) {
+    const indexes = Array.from({ length: count }, (_, i) => i);
+    statement = new PreparedStatement<CounterValues, { name: string; value: number }>((db, value) => {
+      // The CAST gives PostgreSQL a type for the bound amounts (a bare parameter in a CASE would be text).
+      const amount = sql<number>`CASE name ${sql.join(
+        indexes.map((i) => sql`WHEN ${value(`name${i}`)} THEN CAST(${value(`amount${i}`)} AS BIGINT)`),
+        sql` `,
+      )} END`;
+      return db
+        .updateTable('counters')
+        .set((eb) => ({ value: eb('value', '+', amount) }))
+        .where(
+          'name',
+          'in',
+          indexes.map((i) => value(`name${i}`) as string),
+        )
+        .returning(['name', 'value']);
+    });
+    addToCountersOf.set(count, statement);
+  }
+  return statement;
 }
 
 export async function readCounters(db: Kysely<Database>): Promise<Map<string, number>> {

@@ -1,8 +1,21 @@
-import type { Kysely } from 'kysely';
-import type { Database } from '../db/types.ts';
+import type { Insertable, Kysely } from 'kysely';
+import { PreparedStatement } from '../db/prepared.ts';
+import type { Database, TaskEventsTable } from '../db/types.ts';
 import { nextSequence } from './counters.ts';
 import { type Task, type TaskEvent, toTaskEvent } from './model.ts';
 import type { Tx } from './store.ts';
+
+const insertEvent = new PreparedStatement<Insertable<TaskEventsTable>>((db, value) =>
+  db.insertInto('task_events').values({
+    sequence: value('sequence'),
+    task_id: value('task_id'),
+    buyer_id: value('buyer_id'),
+    agent_id: value('agent_id'),
+    status: value('status'),
+    message: value('message'),
+    at: value('at'),
+  }),
+);
 
 /**
  * Record one step of a task's lifecycle; it is published when the transaction commits. `counters` are
@@ -23,7 +36,7 @@ export async function appendEvent(
     message,
     at: tx.now,
   };
-  await tx.db.insertInto('task_events').values(row).execute();
+  await insertEvent.run(tx, row);
   const event = toTaskEvent(row);
   tx.events.push(event);
   return event;

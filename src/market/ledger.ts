@@ -1,4 +1,5 @@
-import type { Kysely } from 'kysely';
+import type { Insertable, Kysely } from 'kysely';
+import { PreparedStatement } from '../db/prepared.ts';
 import type { Database, TransfersTable } from '../db/types.ts';
 import { InsufficientFundsError } from './errors.ts';
 import type { Tx } from './store.ts';
@@ -31,8 +32,41 @@ export async function ensureSystemAccounts(db: Kysely<Database>, now: number): P
 }
 
 export async function openAccount(tx: Tx, id: string, kind: AccountKind): Promise<void> {
-  await tx.db.insertInto('accounts').values({ id, kind, created_at: tx.now }).execute();
+  await insertAccount.run(tx, { id, kind, created_at: tx.now });
 }
+
+// The statements every transfer runs, built once (see PreparedStatement).
+const insertAccount = new PreparedStatement<{ id: string; kind: AccountKind; created_at: number }>((db, value) =>
+  db.insertInto('accounts').values({ id: value('id'), kind: value('kind'), created_at: value('created_at') }),
+);
+const insertTransfer = new PreparedStatement<Insertable<TransfersTable>>((db, value) =>
+  db
+    .insertInto('transfers')
+    .values({
+      id: value('id'),
+      debit_account: value('debit_account'),
+      credit_account: value('credit_account'),
+      amount: value('amount'),
+      kind: value('kind'),
+      task_id: value('task_id'),
+      created_at: value('created_at'),
+    })
+    .onConflict((oc) => oc.column('id').doNothing()),
+);
+type Movement = { account: string; amount: number };
+const debitCovered = new PreparedStatement<Movement>((db, value) =>
+  db
+    .updateTable('accounts')
+    .set((eb) => ({ balance: eb('balance', '-', value('amount')) }))
+    .where('id', '=', value('account'))
+    .where('balance', '>=', value('amount')),
+);
+const debitAnyway = new PreparedStatement<Movement>((db, value) =>
+  db.updateTable('accounts').set((eb) => ({ balance: eb('balance', '-', value('amount')) })).where('id', '=', value('account')),
+);
+const credit = new PreparedStatement<Movement>((db, value) =>
+  db.updateTable('accounts').set((eb) => ({ balance: eb('balance', '+', value('amount')) })).where('id', '=', value('account')),
+);
 
 export interface TransferInput {
   /** Unique: derived from its cause so that it can never be applied twice. */
@@ -51,28 +85,23 @@ export interface TransferInput {
  */
 export async function transfer(tx: Tx, t: TransferInput): Promise<boolean> {
   if (t.amount <= 0) return true;
-  const inserted = await tx.db
-    .insertInto('transfers')
-    .values({
-      id: t.id,
-      debit_account: t.from,
-      credit_account: t.to,
-      amount: t.amount,
-      kind: t.kind,
-      task_id: t.taskId ?? null,
-      created_at: tx.now,
-    })
-    .onConflict((oc) => oc.column('id').doNothing())
-    .executeTakeFirst();
-  if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) return false;
+  const inserted = await insertTransfer.run(tx, {
+    id: t.id,
+    debit_account: t.from,
+    credit_account: t.to,
+    amount: t.amount,
+    kind: t.kind,
+    task_id: t.taskId ?? null,
+    created_at: tx.now,
+  });
+  if (Number(inserted.numAffectedRows ?? 0n) === 0) return false;
 
   // The world is the outside: it may go below zero (that is where credits come from).
-  const debit = tx.db.updateTable('accounts').set((eb) => ({ balance: eb('balance', '-', t.amount) })).where('id', '=', t.from);
-  const debited = await (t.from === Accounts.world ? debit : debit.where('balance', '>=', t.amount)).executeTakeFirst();
-  if (Number(debited.numUpdatedRows) === 0) {
+  const debited = await (t.from === Accounts.world ? debitAnyway : debitCovered).run(tx, { account: t.from, amount: t.amount });
+  if (Number(debited.numAffectedRows ?? 0n) === 0) {
     throw new InsufficientFundsError(t.amount, await balanceOf(tx.db, t.from));
   }
-  await tx.db.updateTable('accounts').set((eb) => ({ balance: eb('balance', '+', t.amount) })).where('id', '=', t.to).execute();
+  await credit.run(tx, { account: t.to, amount: t.amount });
   return true;
 }
 

@@ -20,7 +20,7 @@ beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'aicp-store-'));
   db = await createDb(join(dir, 'store.sqlite'));
   committed = [];
-  store = { db: db.kysely, now: () => Date.now(), onCommit: (changes) => committed.push(changes), groupCommit: new GroupCommit(4) };
+  store = { db: db.kysely, dialect: db.dialect, now: () => Date.now(), onCommit: (changes) => committed.push(changes), groupCommit: new GroupCommit(4) };
 });
 
 afterEach(async () => {

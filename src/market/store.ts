@@ -1,4 +1,5 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
+import type { Dialect } from '../db/create-db.ts';
 import type { Database } from '../db/types.ts';
 import type { TaskEvent } from './model.ts';
 
@@ -12,6 +13,8 @@ export interface Committed {
 /** The marketplace's handle on its data. Plain data plus one hook; the rules are functions taking it. */
 export interface Store {
   db: Kysely<Database>;
+  /** Which SQL `db` speaks: prepared statements are compiled once per dialect. */
+  dialect: Dialect;
   /** Epoch milliseconds; injectable so tests can move time. */
   now(): number;
   /** Runs after every commit that changed something, in commit order. */
@@ -30,6 +33,7 @@ export class Tx {
   constructor(
     readonly db: Transaction<Database>,
     readonly now: number,
+    readonly dialect: Dialect,
   ) {}
 }
 
@@ -41,7 +45,7 @@ export async function transact<T>(store: Store, fn: (tx: Tx) => Promise<T>): Pro
   if (store.groupCommit) return store.groupCommit.run(store, fn);
   let tx: Tx | undefined;
   const result = await store.db.transaction().execute(async (trx) => {
-    tx = new Tx(trx, store.now());
+    tx = new Tx(trx, store.now(), store.dialect);
     return fn(tx);
   });
   if (tx && (tx.events.length > 0 || tx.capacityFreed)) {
@@ -106,13 +110,13 @@ export class GroupCommit {
     try {
       await store.db.transaction().execute(async (trx) => {
         // The first needs no savepoint: if it throws, the whole (so far its own) transaction rolls back.
-        const tx = new Tx(trx, store.now());
+        const tx = new Tx(trx, store.now(), store.dialect);
         done.push({ job: first, tx, value: await first.fn(tx) });
         // Later arrivals join while the group runs, up to its size.
         for (let taken = 1; taken < this.maxGroup; taken++) {
           const job = this.#queue.shift();
           if (!job) break;
-          const tx = new Tx(trx, store.now());
+          const tx = new Tx(trx, store.now(), store.dialect);
           await sql`savepoint grouped`.execute(trx);
           try {
             const value = await job.fn(tx);

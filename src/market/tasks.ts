@@ -9,6 +9,7 @@ import { finishedTasks } from './finished-tasks.ts';
 import { estimateComplexity } from './matching.ts';
 import { type Task, toTask, type Viewer } from './model.ts';
 import { type Store, transact, type Tx } from './store.ts';
+import { insertTask, lockedTaskRow } from './task-rows.ts';
 import { TaskStatus } from './task-state.ts';
 import { releaseAgent, setStatus } from './transitions.ts';
 
@@ -55,7 +56,7 @@ export async function createTask(store: Store, buyerId: string, input: CreateTas
         updated_at: tx.now,
         completed_at: null,
       };
-      await tx.db.insertInto('tasks').values(row).execute();
+      await insertTask.run(tx, row);
       await openAccount(tx, Accounts.escrow(id), 'escrow');
       await transfer(tx, { id: `escrow:${id}`, from: Accounts.user(buyerId), to: Accounts.escrow(id), amount: input.maxPrice, kind: 'escrow', taskId: id });
       const task = toTask(row);
@@ -89,7 +90,7 @@ export async function cancelTask(store: Store, viewer: Viewer, taskId: string): 
 
 /** Read a task inside a transaction (the write lock is already held on SQLite: BEGIN IMMEDIATE). */
 export async function lockedTask(tx: Tx, taskId: string): Promise<Task | null> {
-  const row = await tx.db.selectFrom('tasks').selectAll().where('id', '=', taskId).executeTakeFirst();
+  const row = await lockedTaskRow(tx, taskId);
   return row ? toTask(row) : null;
 }
 

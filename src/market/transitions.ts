@@ -14,6 +14,7 @@ import { Accounts, transfer } from './ledger.ts';
 import { MAX_REPUTATION, MIN_REPUTATION, REPUTATION_GAIN, REPUTATION_LOSS, selectAgent } from './matching.ts';
 import { type Agent, type Task, toAgent, toTask } from './model.ts';
 import { type Store, transact, type Tx } from './store.ts';
+import { lockedTaskRow } from './task-rows.ts';
 import { canTransition, TaskStatus } from './task-state.ts';
 
 type TaskChanges = Omit<Updateable<TasksTable>, 'id' | 'status'>;
@@ -185,7 +186,7 @@ export type Outcome =
  */
 export async function finishTask(store: Store, taskId: string, leaseToken: string, outcome: Outcome): Promise<Task> {
   return transact(store, async (tx) => {
-    const row = await tx.db.selectFrom('tasks').selectAll().where('id', '=', taskId).executeTakeFirst();
+    const row = await lockedTaskRow(tx, taskId);
     if (!row) throw new InvalidStateError('No such task', TaskStatus.FAILED);
     const task = toTask(row);
     if (task.status !== TaskStatus.PROCESSING || row.lease_token !== leaseToken || (row.lease_expires_at ?? 0) < tx.now) {
