@@ -4,7 +4,8 @@
  * transfers it implies and one event per status it passes. Money moves at most once because every transfer id is derived from the task.
  */
 import { type ExpressionBuilder, sql } from 'kysely';
-import type { Updateable } from 'kysely';
+import type { Selectable, Updateable } from 'kysely';
+import { PreparedStatement } from '../db/prepared.ts';
 import type { Database, TasksTable } from '../db/types.ts';
 import { Counter } from './counters.ts';
 import { InvalidStateError } from './errors.ts';
@@ -31,34 +32,58 @@ export async function setStatus(
 ): Promise<Task> {
   if (!canTransition(task.status, to)) throw new InvalidStateError(`A ${task.status} task cannot become ${to}`, task.status);
   const changes: TaskChanges = { ...options.changes, updated_at: tx.now };
-  const row = await tx.db
-    .updateTable('tasks')
-    .set({ ...changes, status: to })
-    .where('id', '=', task.id)
-    .where('status', '=', task.status)
-    .returningAll()
-    .executeTakeFirst();
+  // Like Kysely's own `set`, a change given as undefined is no change.
+  const columns = (Object.keys(changes) as (keyof TaskChanges & string)[]).filter((column) => changes[column] !== undefined).sort();
+  const { rows } = await moveTask(columns).run(tx, { ...changes, id: task.id, from: task.status, to });
+  const row = rows[0];
   if (!row) throw new InvalidStateError('The task changed meanwhile', task.status);
   const updated = toTask(row);
   await appendEvent(tx, updated, options.message, { ...options.counters, [Counter.tasksIn(task.status)]: -1, [Counter.tasksIn(to)]: 1 });
   return updated;
 }
 
+type MoveValues = TaskChanges & { id: string; from: Task['status']; to: Task['status'] };
+const moveTaskWith = new Map<string, PreparedStatement<MoveValues, Selectable<TasksTable>>>();
+
+/** The compare-and-set UPDATE for one set of changed columns, prepared once per set. */
+function moveTask(columns: readonly (keyof TaskChanges & string)[]): PreparedStatement<MoveValues, Selectable<TasksTable>> {
+  const key = columns.join(',');
+  let statement = moveTaskWith.get(key);
+  if (!statement) {
+    statement = new PreparedStatement<MoveValues, Selectable<TasksTable>>((db, value) =>
+      db
+        .updateTable('tasks')
+        .set({ ...(Object.fromEntries(columns.map((column) => [column, value(column)])) as TaskChanges), status: value('to') })
+        .where('id', '=', value('id'))
+        .where('status', '=', value('from'))
+        .returningAll(),
+    );
+    moveTaskWith.set(key, statement);
+  }
+  return statement;
+}
+
+type Release = { agentId: string; earned: number };
+const releaseStatement = (outcome: 'completed' | 'failed' | undefined) =>
+  new PreparedStatement<Release>((db, value) =>
+    db
+      .updateTable('agents')
+      .set((eb) => ({
+        active_tasks: sql<number>`CASE WHEN active_tasks > 0 THEN active_tasks - 1 ELSE 0 END`,
+        ...(outcome === 'completed' && {
+          tasks_completed: eb('tasks_completed', '+', 1),
+          earnings: eb('earnings', '+', value('earned')),
+          reputation: reputationAfter(eb, REPUTATION_GAIN),
+        }),
+        ...(outcome === 'failed' && { tasks_failed: eb('tasks_failed', '+', 1), reputation: reputationAfter(eb, -REPUTATION_LOSS) }),
+      }))
+      .where('id', '=', value('agentId')),
+  );
+const releaseAfter = { completed: releaseStatement('completed'), failed: releaseStatement('failed'), neither: releaseStatement(undefined) };
+
 /** The agent has one task fewer in hand; pending tasks may fit it now. */
 export async function releaseAgent(tx: Tx, agentId: string, outcome?: 'completed' | 'failed', earned = 0): Promise<void> {
-  await tx.db
-    .updateTable('agents')
-    .set((eb) => ({
-      active_tasks: sql<number>`CASE WHEN active_tasks > 0 THEN active_tasks - 1 ELSE 0 END`,
-      ...(outcome === 'completed' && {
-        tasks_completed: eb('tasks_completed', '+', 1),
-        earnings: eb('earnings', '+', earned),
-        reputation: reputationAfter(eb, REPUTATION_GAIN),
-      }),
-      ...(outcome === 'failed' && { tasks_failed: eb('tasks_failed', '+', 1), reputation: reputationAfter(eb, -REPUTATION_LOSS) }),
-    }))
-    .where('id', '=', agentId)
-    .execute();
+  await releaseAfter[outcome ?? 'neither'].run(tx, { agentId, earned });
   tx.capacityFreed = true;
 }
 
