@@ -72,8 +72,8 @@ builder.subscriptionField('taskUpdated', (t) =>
         const first = taskId ? await readableTask(ctx, taskId) : null;
         if (!first || !taskId) throw new GraphQLError('No task with this id is visible to you', { extensions: { code: 'NOT_FOUND' } });
         yield first;
-        // Each event re-reads the task as it is now, which may already include later changes (an EXTERNAL
-        // agent's ASSIGNED and PROCESSING commit together): send a state only once.
+        // Each event re-reads the task as it is now, which may already include later changes (a
+        // task's ASSIGNED and PROCESSING commit together): send a state only once.
         let sent = versionOf(first);
         for await (const event of live) {
           if (event.taskId !== taskId) continue;

@@ -44,7 +44,7 @@ builder.mutationField('createTask', (t) =>
 builder.mutationField('cancelTask', (t) =>
   t.field({
     type: TaskRef,
-    description: "The task's buyer, while it is PENDING or ASSIGNED; the escrow goes back to the buyer.",
+    description: "The task's buyer, while it is PENDING (assignment starts it at once); the escrow goes back to the buyer.",
     authScopes: { signedIn: true },
     args: { id: t.arg.id({ required: true }) },
     errors: { types: [NotFoundError, InvalidStateError], union: { name: 'CancelTaskResult' } },
