@@ -11,7 +11,6 @@ beforeAll(async () => {
 afterAll(() => fake.close());
 afterEach(() => {
   fake.reset();
-  fake.configure({ requiredApiKey: null, requestsPerSecond: null, burst: null });
 });
 
 function chat(content: string, key = 'sk-any') {
@@ -23,6 +22,20 @@ function chat(content: string, key = 'sk-any') {
 }
 
 describe('fake LLM', () => {
+  it('reset goes back to the behaviour it was started with, and forgets what it counted', async () => {
+    const own = await startFakeLlm({ requiredApiKey: 'sk-own' });
+    try {
+      own.configure({ requiredApiKey: null, errorRate: 1 });
+      expect((await fetch(`${own.baseUrl}/chat/completions`, { method: 'POST', body: '{"messages":[]}' })).status).toBe(500);
+      own.reset();
+      expect(own.behaviour).toMatchObject({ requiredApiKey: 'sk-own', errorRate: 0 });
+      expect(own.stats.total).toBe(0);
+      expect((await fetch(`${own.baseUrl}/chat/completions`, { method: 'POST', body: '{"messages":[]}' })).status).toBe(401);
+    } finally {
+      await own.close();
+    }
+  });
+
   it('answers in the chat.completion shape, deterministically, and records the request', async () => {
     const response = await chat('hello');
     const body = (await response.json()) as { object: string; model: string; choices: { message: { content: string } }[] };

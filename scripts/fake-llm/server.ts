@@ -71,7 +71,10 @@ export interface FakeLlm {
   /** Change default behaviour at runtime (changing the rate limit refills the bucket). */
   configure(changes: Partial<FakeLlmBehaviour>): void;
   readonly behaviour: Readonly<FakeLlmBehaviour>;
-  /** Zero the counters, forget recorded requests and pending scripts, refill the bucket. */
+  /**
+   * Back to how it started: the behaviour it was started with (whatever `configure` changed since),
+   * zeroed counters, no recorded requests or pending scripts, a full bucket. Tests call it after each test.
+   */
   reset(): void;
   /** Stop listening and drop every connection, hanging ones included. */
   close(): Promise<void>;
@@ -109,7 +112,8 @@ function bearer(req: IncomingMessage): string | null {
 /** Start a fake provider on 127.0.0.1 and a free port (by default); `options` set its default behaviour. */
 export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLlm> {
   const { port = 0, host = '127.0.0.1', ...initial } = options;
-  let behaviour: FakeLlmBehaviour = { ...defaultBehaviour, ...initial };
+  const started: FakeLlmBehaviour = { ...defaultBehaviour, ...initial };
+  let behaviour = started;
   const stats = emptyStats();
   let recorded: RecordedRequest[] = [];
   let seq = 0;
@@ -263,6 +267,7 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
       recorded = [];
       seq = 0;
       script = [];
+      behaviour = started;
       bucket = makeBucket();
     },
     async close() {

@@ -35,7 +35,6 @@ afterEach(async () => {
   // Never leave a server behind, even when a test failed half-way.
   await killAll(children);
   fake.reset();
-  fake.configure({ latencyMs: 0 });
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 

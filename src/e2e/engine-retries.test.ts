@@ -43,7 +43,6 @@ afterAll(async () => {
 
 afterEach(() => {
   fake.reset();
-  fake.configure({ errorRate: 0, requiredApiKey: API_KEY });
 });
 
 function userMessage(request: RecordedRequest): string | undefined {

@@ -38,7 +38,6 @@ afterEach(async () => {
   // Never leave a server behind, even when a test failed half-way.
   await killAll(children);
   fake.reset();
-  fake.configure({ latencyMs: 0 });
   // Newest first: the first server owns the folder the later ones reuse, and removes it when it stops.
   for (const server of servers.splice(0).reverse()) await server.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });

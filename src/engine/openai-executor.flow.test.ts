@@ -16,7 +16,6 @@ afterAll(() => fake.close());
 afterEach(async () => {
   await Promise.all(executors.splice(0).map((e) => e.close()));
   fake.reset();
-  fake.configure({ latencyMs: 0, errorRate: 0, rateLimit429Rate: 0, requestsPerSecond: null, burst: null });
 });
 
 function executor(overrides: Partial<Config['ai']> = {}, options?: OpenAiExecutorOptions): OpenAiExecutor {

@@ -17,7 +17,6 @@ afterAll(() => fake.close());
 afterEach(async () => {
   await Promise.all(executors.splice(0).map((e) => e.close()));
   fake.reset();
-  fake.configure({ requiredApiKey: null });
 });
 
 function executor(overrides: Partial<Config['ai']> = {}, options?: OpenAiExecutorOptions): OpenAiExecutor {
