@@ -1,5 +1,6 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import { errors, jwtVerify, SignJWT } from 'jose';
+import { BoundedMap } from '../bounded-map.ts';
 import type { Config } from '../config.ts';
 import type { Role, Viewer } from '../market/model.ts';
 
@@ -24,7 +25,7 @@ export class Tokens {
    * the expiry is fixed for a given token string (signature, issuer, audience, subject, role), so a
    * token verified once is accepted again until its `exp`, which is checked on every use.
    */
-  readonly #verified = new Map<string, { viewer: Viewer; expiresAtSeconds: number }>();
+  readonly #verified = new BoundedMap<string, { viewer: Viewer; expiresAtSeconds: number }>(VERIFIED_CACHE_SIZE);
   constructor(private readonly options: Config['jwt']) {
     this.#key = createSecretKey(Buffer.from(options.secret, 'utf8'));
   }
@@ -61,19 +62,11 @@ export class Tokens {
       const role = payload.role;
       if (typeof payload.sub !== 'string' || !ROLES.includes(role as Role)) throw new TokenError('malformed token');
       const viewer: Viewer = { id: payload.sub, role: role as Role };
-      this.#remember(token, viewer, payload.exp as number);
+      this.#verified.set(token, { viewer, expiresAtSeconds: payload.exp as number });
       return viewer;
     } catch (error) {
       throw translate(error);
     }
-  }
-
-  #remember(token: string, viewer: Viewer, expiresAtSeconds: number): void {
-    if (this.#verified.size >= VERIFIED_CACHE_SIZE) {
-      const oldest = this.#verified.keys().next().value;
-      if (oldest !== undefined) this.#verified.delete(oldest);
-    }
-    this.#verified.set(token, { viewer, expiresAtSeconds });
   }
 }
 

@@ -23,6 +23,7 @@ import {
 } from 'kysely';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { BoundedMap } from '../bounded-map.ts';
 
 /** Open a SQLite file (created with its folder when missing) with the settings a server wants. */
 export function openSqlite(url: string): BetterSqlite3.Database {
@@ -107,7 +108,7 @@ function rowFactory(columns: readonly string[]): ((values: unknown[]) => unknown
 }
 
 class CachedStatementConnection implements DatabaseConnection {
-  readonly #statements = new Map<string, Prepared>();
+  readonly #statements = new BoundedMap<string, Prepared>(STATEMENT_CACHE_SIZE);
   constructor(private readonly db: BetterSqlite3.Database) {}
 
   #prepare(sql: string): Prepared {
@@ -117,11 +118,6 @@ class CachedStatementConnection implements DatabaseConnection {
       const toRow = stmt.reader ? rowFactory(stmt.columns().map((c) => c.name)) : null;
       if (toRow) stmt.raw(true);
       prepared = { stmt, toRow };
-      if (this.#statements.size >= STATEMENT_CACHE_SIZE) {
-        // Evict the oldest: Map iterates in insertion order.
-        const oldest = this.#statements.keys().next().value;
-        if (oldest !== undefined) this.#statements.delete(oldest);
-      }
       this.#statements.set(sql, prepared);
     }
     return prepared;

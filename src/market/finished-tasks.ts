@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { BoundedMap } from '../bounded-map.ts';
 import type { Database } from '../db/types.ts';
 import type { Task } from './model.ts';
 import { isFinal } from './task-state.ts';
@@ -14,7 +15,7 @@ const CAPACITY = 5_000;
  * object is shared by every request that reads it.
  */
 export class FinishedTasks {
-  readonly #tasks = new Map<string, Task>();
+  readonly #tasks = new BoundedMap<string, Task>(CAPACITY);
 
   get(id: string): Task | undefined {
     return this.#tasks.get(id);
@@ -23,10 +24,6 @@ export class FinishedTasks {
   /** Remember `task` if it is finished. */
   offer(task: Task): void {
     if (!isFinal(task.status) || this.#tasks.has(task.id)) return;
-    if (this.#tasks.size >= CAPACITY) {
-      const oldest = this.#tasks.keys().next().value;
-      if (oldest !== undefined) this.#tasks.delete(oldest);
-    }
     Object.freeze(task.skills);
     this.#tasks.set(task.id, Object.freeze(task));
   }
