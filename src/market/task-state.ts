@@ -31,11 +31,6 @@ const allowed: Record<TaskStatus, readonly TaskStatus[]> = {
   CANCELLED: [],
 };
 
-/** The statuses from which `to` may be reached: the compare-and-set condition of a transition. */
-export function sourcesOf(to: TaskStatus): TaskStatus[] {
-  return (Object.keys(allowed) as TaskStatus[]).filter((from) => allowed[from].includes(to));
-}
-
 export function canTransition(from: TaskStatus, to: TaskStatus): boolean {
   return allowed[from].includes(to);
 }
