@@ -22,6 +22,7 @@ import { useSharedSubscriptionResults } from './live/shared-execution.ts';
 import { StatsFeed } from './live/stats-feed.ts';
 import { seedAgents } from './market/agents.ts';
 import { ensureCounters } from './market/counters.ts';
+import { eventsAfter } from './market/events.ts';
 import { ensureSystemAccounts } from './market/ledger.ts';
 import { type Committed, GroupCommit, type Store } from './market/store.ts';
 import { ensureAdmin } from './market/users.ts';
@@ -50,7 +51,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const db = await createDb(config.databaseUrl);
   const { pubsub, close: closePubSub } = await createAppPubSub(config.redisUrl);
   const stats = new StatsFeed(db.kysely, logger);
-  const hub = new TaskEventHub(pubsub, logger);
+  const hub = new TaskEventHub(pubsub, logger, (after, limit) => eventsAfter(db.kysely, after, limit));
   // Every task event, including other instances' (Redis), may change the stats.
   hub.onEvent(() => stats.changed());
   const executor = createExecutor(config.ai, logger);

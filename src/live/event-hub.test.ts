@@ -6,19 +6,14 @@
  */
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Kysely } from 'kysely';
-import type { Database } from '../db/types.ts';
 import type { TaskEvent } from '../market/model.ts';
 import { type AppPubSub, createAppPubSub, toMessage } from '../pubsub.ts';
 import { TaskEventHub } from './event-hub.ts';
 
-/** The replay's reads of `task_events`, each waiting for the test to answer it. */
-const reads = vi.hoisted(() => [] as { after: number; answer: (events: TaskEvent[]) => void }[]);
-vi.mock('../market/events.ts', () => ({
-  eventsAfter: (_db: unknown, after: number) => new Promise<TaskEvent[]>((answer) => reads.push({ after, answer })),
-}));
+/** The replay's reads, each waiting for the test to answer it (the hub's replay source is a parameter). */
+const reads: { after: number; answer: (events: TaskEvent[]) => void }[] = [];
+const replay = (after: number) => new Promise<TaskEvent[]>((answer) => reads.push({ after, answer }));
 
-const db = {} as Kysely<Database>;
 const event = (sequence: number): TaskEvent => ({ sequence, taskId: 't', buyerId: 'b', agentId: null, status: 'PENDING', message: null, at: new Date(0) });
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => event(from + i));
 
@@ -27,7 +22,7 @@ let hub: TaskEventHub;
 beforeEach(async () => {
   reads.length = 0;
   pubsub = (await createAppPubSub(undefined)).pubsub;
-  hub = new TaskEventHub(pubsub, pino({ level: 'silent' }));
+  hub = new TaskEventHub(pubsub, pino({ level: 'silent' }), replay);
   hub.start();
 });
 afterEach(() => hub.stop());
@@ -59,7 +54,7 @@ async function take(stream: AsyncGenerator<TaskEvent>, n: number): Promise<numbe
 
 describe('TaskEventHub.stream', () => {
   it('sends once an event committed while the replay reads (it is in the read and in the live queue)', async () => {
-    const stream = hub.stream(db, 0);
+    const stream = hub.stream(0);
     const first = stream.next();
     const read = await nextRead();
     await commit(4); // committed before the read returns, so the read includes it too
@@ -71,7 +66,7 @@ describe('TaskEventHub.stream', () => {
   });
 
   it('sends an event committed just after the replay read (in neither the read nor, if listening late, the live queue)', async () => {
-    const stream = hub.stream(db, 0);
+    const stream = hub.stream(0);
     const first = stream.next();
     const read = await nextRead();
     read.answer(range(1, 3));
@@ -83,7 +78,7 @@ describe('TaskEventHub.stream', () => {
   });
 
   it('replays page after page from the last sequence sent, then goes live', async () => {
-    const stream = hub.stream(db, 10);
+    const stream = hub.stream(10);
     const first = stream.next();
     const page1 = await nextRead();
     expect(page1.after).toBe(10);
@@ -100,7 +95,7 @@ describe('TaskEventHub.stream', () => {
   });
 
   it('without afterSequence: live events only, no replay', async () => {
-    const stream = hub.stream(db, undefined);
+    const stream = hub.stream(undefined);
     const first = stream.next();
     await vi.waitFor(() => expect(hub.subscriberCount).toBe(1));
     await commit(7);

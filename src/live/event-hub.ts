@@ -1,7 +1,4 @@
 import type { Logger } from 'pino';
-import type { Kysely } from 'kysely';
-import type { Database } from '../db/types.ts';
-import { eventsAfter } from '../market/events.ts';
 import type { TaskEvent } from '../market/model.ts';
 import { type AppPubSub, fromMessage } from '../pubsub.ts';
 import { AsyncQueue } from './async-queue.ts';
@@ -17,9 +14,11 @@ export class TaskEventHub {
   readonly #listeners = new Set<(event: TaskEvent) => void>();
   #stop: (() => void) | undefined;
 
+  /** @param replay  events after a sequence, oldest first, at most `limit` (`eventsAfter` on the database). */
   constructor(
     private readonly pubsub: AppPubSub,
     private readonly logger: Logger,
+    private readonly replay: (afterSequence: number, limit: number) => Promise<TaskEvent[]>,
   ) {}
 
   start(): void {
@@ -67,13 +66,13 @@ export class TaskEventHub {
    * at the seam: the live listener is attached before the replay reads, and anything at or below the last
    * sequence already delivered is skipped. Without `afterSequence`, live events only.
    */
-  async *stream(db: Kysely<Database>, afterSequence: number | null | undefined): AsyncGenerator<TaskEvent> {
+  async *stream(afterSequence: number | null | undefined): AsyncGenerator<TaskEvent> {
     const live = this.listen();
     try {
       let last = afterSequence ?? Number.NEGATIVE_INFINITY;
       if (afterSequence != null) {
         for (;;) {
-          const page = await eventsAfter(db, last, REPLAY_PAGE);
+          const page = await this.replay(last, REPLAY_PAGE);
           for (const event of page) {
             last = event.sequence;
             yield event;

@@ -46,7 +46,7 @@ builder.subscriptionField('taskEvents', (t) =>
     authScopes: { signedIn: true },
     args: { afterSequence: t.arg.int({ required: false }) },
     subscribe: async function* (_root, { afterSequence }, ctx) {
-      for await (const event of ctx.services.hub.stream(ctx.services.store.db, afterSequence)) {
+      for await (const event of ctx.services.hub.stream(afterSequence)) {
         // Checked for every event, not once: nobody receives an event about a task they may not read.
         if (await canSee(ctx, event)) {
           await deliveries.turn();
