@@ -1,6 +1,8 @@
 import type { Client, CombinedError, DocumentInput } from '@urql/core';
-import { useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { RESUME_VARIABLES } from './client.ts';
+import { pushEvent } from './components/EventFeed.tsx';
+import { type TaskRow, upsertTask } from './components/TaskTable.tsx';
 
 interface SequencedEvent {
   sequence: number;
@@ -76,4 +78,32 @@ export function maxSequence(tasks: ReadonlyArray<{ events: ReadonlyArray<Sequenc
   let max: number | null = null;
   for (const task of tasks) for (const e of task.events) if (max == null || e.sequence > max) max = e.sequence;
   return max;
+}
+
+/**
+ * A page's list of tasks kept live: the query's `snapshot` with every streamed event's task upserted over
+ * it, plus the events for the feed. The stream starts after the snapshot's newest event and waits for the
+ * snapshot (unless its query failed), so nothing between the two is lost. `onEvent` runs after each event
+ * (a page refreshes its balances or agents); `upsert` adds a task the page learned of otherwise.
+ */
+export function useLiveTasks<E extends SequencedEvent & { task: TaskRow }>(
+  client: Client,
+  document: TaskEventsDocument<E>,
+  { snapshot, failed, onEvent }: { snapshot: ReadonlyArray<E['task'] & { events: ReadonlyArray<SequencedEvent> }> | undefined; failed: boolean; onEvent?: (event: E) => void },
+): { tasks: E['task'][]; feed: E[]; upsert: (task: E['task']) => void } {
+  type T = E['task'];
+  const [live, setLive] = useState<T[]>([]);
+  const [feed, setFeed] = useState<E[]>([]);
+  const upsert = useCallback((task: T) => setLive((prev) => upsertTask(prev, task)), []);
+  const handle = useCallback(
+    (event: E) => {
+      setFeed((prev) => pushEvent(prev, event));
+      upsert(event.task);
+      onEvent?.(event);
+    },
+    [upsert, onEvent],
+  );
+  useTaskEventStream(client, document, { after: snapshot ? maxSequence(snapshot) : null, pause: !snapshot && !failed, onEvent: handle });
+  const tasks = useMemo(() => live.reduce<T[]>((list, task) => upsertTask(list, task), [...(snapshot ?? [])]), [live, snapshot]);
+  return { tasks, feed, upsert };
 }

@@ -1,15 +1,15 @@
-import { useCallback, useMemo, useRef, useState } from 'react';
+import { useMemo, useRef, useState } from 'react';
 import { useMutation, useQuery } from 'urql';
 import type { AppClient } from '../client.ts';
 import { CreditForm } from '../components/CreditForm.tsx';
-import { EventFeed, FeedEventFragment, pushEvent, type FeedEvent } from '../components/EventFeed.tsx';
-import { TaskRowFragment, TaskTable, upsertTask, type TaskRow } from '../components/TaskTable.tsx';
+import { EventFeed, FeedEventFragment } from '../components/EventFeed.tsx';
+import { TaskRowFragment, TaskTable } from '../components/TaskTable.tsx';
 import { Card } from '../components/ui.tsx';
 import { issuesToFieldErrors, requestErrorMessage, type FieldErrors } from '../errors.ts';
 import { formatSats, uuid } from '../format.ts';
 import { graphql, type TaskStatus } from '../graphql.ts';
 import { useOnReconnect } from '../hooks.ts';
-import { maxSequence, useTaskEventStream } from '../task-events.ts';
+import { useLiveTasks } from '../task-events.ts';
 import { TaskDetails } from './TaskDetails.tsx';
 
 const AdminTasksQuery = graphql(
@@ -44,31 +44,18 @@ const AdminEventsSubscription = graphql(
   [FeedEventFragment, TaskRowFragment],
 );
 
-type AdminTask = TaskRow & { buyer: { id: string; email: string } };
 const STATUSES: readonly TaskStatus[] = ['PENDING', 'ASSIGNED', 'PROCESSING', 'COMPLETED', 'FAILED', 'CANCELLED'];
 
 export function AdminPage({ app, epoch }: { app: AppClient; epoch: number }) {
   const [status, setStatus] = useState<TaskStatus | null>(null);
   const [tasksResult, refetchTasks] = useQuery({ query: AdminTasksQuery, variables: { status }, requestPolicy: 'cache-and-network' });
-  const [live, setLive] = useState<AdminTask[]>([]);
-  const [feed, setFeed] = useState<FeedEvent[]>([]);
   const [openId, setOpenId] = useState<string | null>(null);
 
   const snapshot = useMemo(() => tasksResult.data?.tasks.edges.map((e) => e.node), [tasksResult.data]);
-  const onEvent = useCallback((event: FeedEvent & { task: AdminTask }) => {
-    setFeed((prev) => pushEvent(prev, event));
-    setLive((prev) => upsertTask(prev, event.task));
-  }, []);
-  useTaskEventStream(app.client, AdminEventsSubscription, {
-    after: snapshot ? maxSequence(snapshot) : null,
-    pause: !snapshot && !tasksResult.error,
-    onEvent,
-  });
+  const { tasks: everyStatus, feed } = useLiveTasks(app.client, AdminEventsSubscription, { snapshot, failed: !!tasksResult.error });
   useOnReconnect(epoch, () => refetchTasks({ requestPolicy: 'network-only' }));
-  const tasks = useMemo(
-    () => live.reduce<AdminTask[]>((list, t) => upsertTask(list, t), snapshot ?? []).filter((t) => status == null || t.status === status),
-    [live, snapshot, status],
-  );
+  // Live events bring tasks of every status: the list shows the chosen one.
+  const tasks = useMemo(() => everyStatus.filter((t) => status == null || t.status === status), [everyStatus, status]);
 
   // One reference per intended credit: a double click or a retry credits once.
   const pending = useRef<{ fingerprint: string; reference: string } | null>(null);

@@ -1,15 +1,15 @@
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { useMutation, useQuery } from 'urql';
 import type { AppClient } from '../client.ts';
 import { CreateTaskForm, type NewTask, type QuoteView, type TaskDraft } from '../components/CreateTaskForm.tsx';
-import { EventFeed, FeedEventFragment, pushEvent, type FeedEvent } from '../components/EventFeed.tsx';
-import { TaskRowFragment, TaskTable, upsertTask, type TaskRow } from '../components/TaskTable.tsx';
+import { EventFeed, FeedEventFragment } from '../components/EventFeed.tsx';
+import { TaskRowFragment, TaskTable } from '../components/TaskTable.tsx';
 import { Card } from '../components/ui.tsx';
 import { issuesToFieldErrors, requestErrorMessage, type FieldErrors } from '../errors.ts';
 import { formatSats, uuid } from '../format.ts';
 import { graphql } from '../graphql.ts';
 import { useDebouncedValue, useOnReconnect, useThrottledCallback } from '../hooks.ts';
-import { maxSequence, useTaskEventStream } from '../task-events.ts';
+import { useLiveTasks } from '../task-events.ts';
 import { TaskDetails } from './TaskDetails.tsx';
 
 const BuyerAccountQuery = graphql(`
@@ -61,26 +61,12 @@ const TASK_FIELDS = ['title', 'prompt', 'skills', 'complexity', 'maxPrice'] as c
 export function BuyerPage({ app, epoch }: { app: AppClient; epoch: number }) {
   const [account, refetchAccount] = useQuery({ query: BuyerAccountQuery, requestPolicy: 'cache-and-network' });
   const [tasksResult, refetchTasks] = useQuery({ query: BuyerTasksQuery, requestPolicy: 'cache-and-network' });
-  const [live, setLive] = useState<TaskRow[]>([]);
-  const [feed, setFeed] = useState<FeedEvent[]>([]);
   const [openId, setOpenId] = useState<string | null>(null);
 
   // Balance and escrow change with every event of our tasks: refetch, at most twice a second.
   const refreshAccount = useThrottledCallback(() => refetchAccount({ requestPolicy: 'network-only' }), 500);
   const snapshot = useMemo(() => tasksResult.data?.tasks.edges.map((e) => e.node), [tasksResult.data]);
-  const onEvent = useCallback(
-    (event: FeedEvent & { task: TaskRow }) => {
-      setFeed((prev) => pushEvent(prev, event));
-      setLive((prev) => upsertTask(prev, event.task));
-      refreshAccount();
-    },
-    [refreshAccount],
-  );
-  useTaskEventStream(app.client, BuyerEventsSubscription, {
-    after: snapshot ? maxSequence(snapshot) : null,
-    pause: !snapshot && !tasksResult.error,
-    onEvent,
-  });
+  const { tasks, feed, upsert } = useLiveTasks(app.client, BuyerEventsSubscription, { snapshot, failed: !!tasksResult.error, onEvent: refreshAccount });
   useOnReconnect(epoch, () => {
     refetchAccount({ requestPolicy: 'network-only' });
     refetchTasks({ requestPolicy: 'network-only' });
@@ -96,8 +82,6 @@ export function BuyerPage({ app, epoch }: { app: AppClient; epoch: number }) {
       window.removeEventListener('focus', refresh);
     };
   }, [refetchAccount]);
-
-  const tasks = useMemo(() => live.reduce<TaskRow[]>((list, t) => upsertTask(list, t), snapshot ?? []), [live, snapshot]);
 
   // Live quote for what is being typed.
   const [draft, setDraft] = useState<TaskDraft>({ prompt: '', skills: [], complexity: null });
@@ -133,7 +117,7 @@ export function BuyerPage({ app, epoch }: { app: AppClient; epoch: number }) {
     switch (payload.__typename) {
       case 'Task':
         pending.current = null;
-        setLive((prev) => upsertTask(prev, payload));
+        upsert(payload);
         refreshAccount();
         return true;
       case 'ValidationError':

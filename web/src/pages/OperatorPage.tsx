@@ -1,15 +1,15 @@
-import { useCallback, useMemo, useState } from 'react';
+import { useMemo, useState } from 'react';
 import { useMutation, useQuery } from 'urql';
 import type { AppClient } from '../client.ts';
 import { AgentsTable, OperatorAgentFragment, type OperatorAgent } from '../components/AgentsTable.tsx';
-import { EventFeed, FeedEventFragment, pushEvent, type FeedEvent } from '../components/EventFeed.tsx';
+import { EventFeed, FeedEventFragment } from '../components/EventFeed.tsx';
 import { RegisterAgentForm, type NewAgent } from '../components/RegisterAgentForm.tsx';
-import { TaskRowFragment, TaskTable, upsertTask, type TaskRow } from '../components/TaskTable.tsx';
+import { TaskRowFragment, TaskTable } from '../components/TaskTable.tsx';
 import { Card } from '../components/ui.tsx';
 import { issuesToFieldErrors, requestErrorMessage, type FieldErrors } from '../errors.ts';
 import { graphql } from '../graphql.ts';
 import { useOnReconnect, useThrottledCallback } from '../hooks.ts';
-import { maxSequence, useTaskEventStream } from '../task-events.ts';
+import { useLiveTasks } from '../task-events.ts';
 import { TaskDetails } from './TaskDetails.tsx';
 
 const OperatorAgentsQuery = graphql(
@@ -68,31 +68,16 @@ const AGENT_FIELDS = ['name', 'skills', 'model', 'mode', 'askPerUnit', 'maxConcu
 export function OperatorPage({ app, epoch }: { app: AppClient; epoch: number }) {
   const [agentsResult, refetchAgents] = useQuery({ query: OperatorAgentsQuery, requestPolicy: 'cache-and-network' });
   const [tasksResult, refetchTasks] = useQuery({ query: OperatorTasksQuery, requestPolicy: 'cache-and-network' });
-  const [live, setLive] = useState<TaskRow[]>([]);
-  const [feed, setFeed] = useState<FeedEvent[]>([]);
   const [openId, setOpenId] = useState<string | null>(null);
 
   // Earnings, success rates and active counts move with task events: refetch the agents, throttled.
   const refreshAgents = useThrottledCallback(() => refetchAgents({ requestPolicy: 'network-only' }), 1000);
   const snapshot = useMemo(() => tasksResult.data?.tasks.edges.map((e) => e.node), [tasksResult.data]);
-  const onEvent = useCallback(
-    (event: FeedEvent & { task: TaskRow }) => {
-      setFeed((prev) => pushEvent(prev, event));
-      setLive((prev) => upsertTask(prev, event.task));
-      refreshAgents();
-    },
-    [refreshAgents],
-  );
-  useTaskEventStream(app.client, OperatorEventsSubscription, {
-    after: snapshot ? maxSequence(snapshot) : null,
-    pause: !snapshot && !tasksResult.error,
-    onEvent,
-  });
+  const { tasks, feed } = useLiveTasks(app.client, OperatorEventsSubscription, { snapshot, failed: !!tasksResult.error, onEvent: refreshAgents });
   useOnReconnect(epoch, () => {
     refetchAgents({ requestPolicy: 'network-only' });
     refetchTasks({ requestPolicy: 'network-only' });
   });
-  const tasks = useMemo(() => live.reduce<TaskRow[]>((list, t) => upsertTask(list, t), snapshot ?? []), [live, snapshot]);
 
   const [errors, setErrors] = useState<FieldErrors>({});
   const [registerState, registerAgent] = useMutation(RegisterAgentMutation);
