@@ -4,6 +4,7 @@
  */
 import BetterSqlite3 from 'better-sqlite3';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { percentile } from './figures-live.ts';
 import { benchSettings, graphqlBody, type LoadJob, type LoadResult, measure } from './load.ts';
 import { monotonicMicros, type Window } from './profile-summary.ts';
 import { type BenchServer, setAgents } from './server.ts';
@@ -51,10 +52,7 @@ function pooled(rounds: Measured[]): Measured {
   const seconds = rounds.reduce((sum, r) => sum + r.seconds, 0);
   const good = rounds.reduce((sum, r) => sum + r.rps * r.seconds, 0);
   const cpuMicros = rounds.reduce((sum, r) => sum + r.serverCpuMicrosPerRequest * Math.max(1, r.rps * r.seconds), 0);
-  const median = (pick: (r: Measured) => number) => {
-    const values = rounds.map(pick).sort((a, b) => a - b);
-    return values[Math.floor(values.length / 2)] ?? Number.NaN;
-  };
+  const median = (pick: (r: Measured) => number) => percentile(rounds.map(pick).sort((a, b) => a - b), 50);
   return {
     rps: good / seconds,
     requests: rounds.reduce((sum, r) => sum + r.requests, 0),
