@@ -5,6 +5,7 @@ import { AccessError, ConflictError, NotFoundError, ValidationError } from '../m
 import { agentName, askPerUnit, maxConcurrency, model, skills, systemPrompt } from '../market/inputs.ts';
 import { Accounts } from '../market/ledger.ts';
 import { type Agent, successRate } from '../market/model.ts';
+import { mayManageAgent } from '../market/visibility.ts';
 import { builder } from './builder.ts';
 import { AgentModeEnum, AgentOrderEnum, AgentStatusEnum } from './enums.ts';
 import { localId } from './ids.ts';
@@ -33,7 +34,9 @@ builder.node(AgentRef, {
     systemPrompt: t.string({
       nullable: true,
       description: 'The instructions a MANAGED agent gives the model; visible to its operator and admins only.',
-      resolve: (a, _args, ctx) => (ctx.viewer && (ctx.viewer.id === a.operatorId || ctx.viewer.role === 'ADMIN') ? a.systemPrompt : null),
+      authScopes: (a) => ({ agentOwner: a.operatorId }),
+      unauthorizedResolver: () => null,
+      resolve: (a) => a.systemPrompt,
     }),
   }),
 });
@@ -126,9 +129,7 @@ builder.mutationField('updateAgent', (t) =>
       const agentId = localId(input.id, 'Agent');
       const agent = agentId ? await ctx.loaders.agent.load(agentId) : null;
       if (!agent) throw new NotFoundError('No agent with this id');
-      if (agent.operatorId !== ctx.viewer?.id && ctx.viewer?.role !== 'ADMIN') {
-        throw new AccessError('FORBIDDEN', "Only the agent's operator may change it");
-      }
+      if (!mayManageAgent(ctx.viewer, agent)) throw new AccessError('FORBIDDEN', "Only the agent's operator may change it");
       return updateAgent(ctx.services.store, { ...input, id: agent.id });
     },
   }),

@@ -6,6 +6,7 @@ import ValidationPlugin from '@pothos/plugin-validation';
 import { GraphQLError } from 'graphql';
 import type { Context } from '../context.ts';
 import { ValidationError } from '../market/errors.ts';
+import { mayManageAgent, mayReadAccount } from '../market/visibility.ts';
 
 /**
  * The SchemaBuilder's configuration and nothing else: types live in their own files (see index.ts).
@@ -19,7 +20,16 @@ export const builder = new SchemaBuilder<{
     Sats: { Input: number; Output: number };
     ID: { Input: string; Output: string };
   };
-  AuthScopes: { signedIn: boolean; buyer: boolean; operator: boolean; admin: boolean };
+  AuthScopes: {
+    signedIn: boolean;
+    buyer: boolean;
+    operator: boolean;
+    admin: boolean;
+    /** A user's private parts, by user id: that user or an admin (market/visibility.ts). */
+    account: string;
+    /** An agent's private parts, by the agent's operator id: that operator or an admin. */
+    agentOwner: string | null;
+  };
   DefaultFieldNullability: false;
   DefaultEdgesNullability: false;
   DefaultNodeNullability: false;
@@ -36,6 +46,8 @@ export const builder = new SchemaBuilder<{
       buyer: ctx.viewer?.role === 'BUYER',
       operator: ctx.viewer?.role === 'AGENT',
       admin: ctx.viewer?.role === 'ADMIN',
+      account: (userId) => mayReadAccount(ctx.viewer, userId),
+      agentOwner: (operatorId) => mayManageAgent(ctx.viewer, { operatorId }),
     }),
     // The contract: not signed in -> UNAUTHENTICATED (with why a token was refused); signed in -> FORBIDDEN.
     unauthorizedError: (_parent, ctx) =>

@@ -1,7 +1,8 @@
 import type { Context } from '../context.ts';
 import { builder } from './builder.ts';
 import { localId } from './ids.ts';
-import { readableTask } from './task.ts';
+import { mayRead, readableTask } from './task.ts';
+import { mayReadAccount } from '../market/visibility.ts';
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import { eventsBySequence } from '../market/events.ts';
 
@@ -27,15 +28,14 @@ async function loadNode(ctx: Context, globalId: string): Promise<object | null> 
     }
     case 'User': {
       const id = localId(globalId, 'User');
-      const viewer = ctx.viewer;
-      if (!id || !viewer || (viewer.id !== id && viewer.role !== 'ADMIN')) return null;
+      if (!id || !mayReadAccount(ctx.viewer, id)) return null;
       return ctx.loaders.user.load(id);
     }
     case 'TaskEvent': {
       const sequence = localId(globalId, 'TaskEvent');
       if (!sequence) return null;
       const [event] = await eventsBySequence(ctx.services.store.db, [Number(sequence)]);
-      return event && (await readableTask(ctx, event.taskId)) ? event : null;
+      return event && (await mayRead(ctx, event)) ? event : null;
     }
     default:
       return null;

@@ -1,12 +1,11 @@
 import { GraphQLError } from 'graphql';
-import type { Context } from '../context.ts';
-import type { Task, TaskEvent } from '../market/model.ts';
+import type { Task } from '../market/model.ts';
 import { pageOfTasks } from '../market/tasks.ts';
-import { canReadTask } from '../market/visibility.ts';
+import { isOperatorOf } from '../market/visibility.ts';
 import { builder } from './builder.ts';
 import { TaskStatusEnum } from './enums.ts';
 import { localId } from './ids.ts';
-import { readableTask, TaskEventRef, TaskRef } from './task.ts';
+import { mayRead, readableTask, TaskEventRef, TaskRef } from './task.ts';
 import { refreshLoaders } from './loaders.ts';
 import { deliveries } from '../live/pacer.ts';
 
@@ -29,16 +28,6 @@ builder.node(TaskEventRef, {
   }),
 });
 
-/** Whether this viewer may see this event: the same rule as for reading its task. */
-async function canSee(ctx: Context, event: TaskEvent): Promise<boolean> {
-  const viewer = ctx.viewer;
-  if (!viewer) return false;
-  if (viewer.role === 'ADMIN' || viewer.id === event.buyerId) return true;
-  if (viewer.role !== 'AGENT' || !event.agentId) return false;
-  const agents = ctx.services.agents;
-  return canReadTask(viewer, event, agents.operatorOf(event.agentId) ?? (await agents.load(event.agentId)));
-}
-
 builder.subscriptionField('taskEvents', (t) =>
   t.field({
     type: TaskEventRef,
@@ -48,7 +37,7 @@ builder.subscriptionField('taskEvents', (t) =>
     subscribe: async function* (_root, { afterSequence }, ctx) {
       for await (const event of ctx.services.hub.stream(afterSequence)) {
         // Checked for every event, not once: nobody receives an event about a task they may not read.
-        if (await canSee(ctx, event)) {
+        if (await mayRead(ctx, event)) {
           await deliveries.turn();
           refreshLoaders(ctx, event.sequence);
           yield event;
@@ -107,7 +96,7 @@ builder.subscriptionField('agentAssignments', (t) =>
       const agentId = localId(args.agentId, 'Agent');
       const agent = agentId ? await ctx.loaders.agent.load(agentId) : null;
       if (!agent) throw new GraphQLError('No agent with this id', { extensions: { code: 'NOT_FOUND' } });
-      if (agent.operatorId !== ctx.viewer?.id) throw new GraphQLError('Only the operator of this agent may receive its assignments', { extensions: { code: 'FORBIDDEN' } });
+      if (!isOperatorOf(ctx.viewer, agent)) throw new GraphQLError('Only the operator of this agent may receive its assignments', { extensions: { code: 'FORBIDDEN' } });
       const live = ctx.services.hub.listen();
       try {
         // Tasks already waiting for this agent (assigned while it was disconnected) come first. Each attempt

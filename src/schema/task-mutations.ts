@@ -1,11 +1,10 @@
 import { z } from 'zod';
-import { AccessError, InsufficientFundsError, InvalidStateError, NotFoundError, ValidationError } from '../market/errors.ts';
+import { InsufficientFundsError, InvalidStateError, NotFoundError, ValidationError } from '../market/errors.ts';
 import { complexity, idempotencyKey, positiveSats, prompt, resultText, skills, title } from '../market/inputs.ts';
 import { cancelTask, createTask } from '../market/tasks.ts';
 import { finishTask } from '../market/transitions.ts';
 import { builder } from './builder.ts';
-import { localId } from './ids.ts';
-import { readableTask, TaskRef } from './task.ts';
+import { TaskRef, taskFor } from './task.ts';
 
 const CreateTaskInput = builder.inputType('CreateTaskInput', {
   fields: (t) => ({
@@ -45,14 +44,10 @@ builder.mutationField('cancelTask', (t) =>
   t.field({
     type: TaskRef,
     description: "The task's buyer, while it is PENDING (assignment starts it at once); the escrow goes back to the buyer.",
-    authScopes: { signedIn: true },
+    authScopes: { buyer: true },
     args: { id: t.arg.id({ required: true }) },
     errors: { types: [NotFoundError, InvalidStateError], union: { name: 'CancelTaskResult' } },
-    resolve: async (_root, { id }, ctx) => {
-      const taskId = localId(id, 'Task');
-      if (!taskId || !ctx.viewer) throw new NotFoundError('No task with this id');
-      return cancelTask(ctx.services.store, ctx.viewer, taskId);
-    },
+    resolve: async (_root, { id }, ctx) => cancelTask(ctx.services.store, (await taskFor(ctx, id, 'cancel')).id),
   }),
 );
 
@@ -76,13 +71,9 @@ builder.mutationField('submitTaskResult', (t) =>
     args: { input: t.arg({ type: SubmitTaskResultInput, required: true }) },
     errors: { types: [ValidationError, NotFoundError, InvalidStateError], union: { name: 'SubmitTaskResultResult' } },
     resolve: async (_root, { input }, ctx) => {
-      const taskId = localId(input.taskId, 'Task');
-      const task = taskId ? await readableTask(ctx, taskId) : null;
-      if (!task) throw new NotFoundError('No task with this id');
+      const task = await taskFor(ctx, input.taskId, 'submitResult');
       const agent = task.agentId ? await ctx.loaders.agent.load(task.agentId) : null;
-      if (!agent || agent.operatorId !== ctx.viewer?.id) {
-        throw new AccessError('FORBIDDEN', 'Only the operator of the agent the task is assigned to may submit its result');
-      }
+      if (!agent) throw new InvalidStateError(`The task is ${task.status}, not PROCESSING`, task.status);
       if (agent.mode !== 'EXTERNAL') throw new InvalidStateError('This task is run by the marketplace (MANAGED agent)', task.status);
       if (!task.leaseToken) throw new InvalidStateError(`The task is ${task.status}, not PROCESSING`, task.status);
       const outcome = input.result != null ? { ok: true as const, result: input.result } : { ok: false as const, error: input.error ?? 'failed', agentAtFault: true };

@@ -2,7 +2,7 @@ import { resolveCursorConnection, type ResolveCursorConnectionArgs } from '@poth
 import type { Context } from '../context.ts';
 import type { Task, TaskEvent } from '../market/model.ts';
 import { countTasks, pageOfTasks, type TaskFilter } from '../market/tasks.ts';
-import { canReadTask } from '../market/visibility.ts';
+import { authorize, listScope, may, type TaskAction, type TaskParties } from '../market/task/access.ts';
 import { AgentRef } from './agent.ts';
 import { builder } from './builder.ts';
 import { TaskStatusEnum } from './enums.ts';
@@ -42,12 +42,33 @@ builder.node(TaskRef, {
   }),
 });
 
+/** The operator of the agent a task (or event) is with: cached per process, an agent's operator never changes. */
+export async function operatorOfAgent(ctx: Context, agentId: string | null): Promise<string | null> {
+  if (!agentId) return null;
+  return ctx.services.agents.operatorOf(agentId) ?? (await ctx.services.agents.load(agentId));
+}
+
+/** Whether the viewer may read this task or event (task/access.ts). */
+export async function mayRead(ctx: Context, task: TaskParties): Promise<boolean> {
+  if (!ctx.viewer) return false;
+  return may(ctx.viewer, 'read', task, await operatorOfAgent(ctx, task.agentId));
+}
+
 /** The task if the viewer may read it: its buyer, the operator of its agent, or an admin. */
 export async function readableTask(ctx: Context, taskId: string): Promise<Task | null> {
   const task = await ctx.loaders.task.load(taskId);
-  if (!task || !ctx.viewer) return null;
-  const operatorId = task.agentId ? await ctx.services.agents.load(task.agentId) : null;
-  return canReadTask(ctx.viewer, task, operatorId) ? task : null;
+  return task && (await mayRead(ctx, task)) ? task : null;
+}
+
+/**
+ * The task a mutation names, if the viewer may do `action` to it; otherwise NotFoundError (they may not
+ * read it, or it does not exist) or FORBIDDEN (they may read it but not do this). See task/access.ts.
+ */
+export async function taskFor(ctx: Context, globalId: string, action: TaskAction): Promise<Task> {
+  const taskId = localId(globalId, 'Task');
+  const task = taskId ? await ctx.loaders.task.load(taskId) : null;
+  authorize(ctx.viewer, action, task, await operatorOfAgent(ctx, task?.agentId ?? null));
+  return task;
 }
 
 builder.queryField('task', (t) =>
@@ -63,13 +84,13 @@ builder.queryField('task', (t) =>
   }),
 );
 
-/** Which tasks a viewer may list: a buyer's own, an operator's agents', or (admin) all. */
+/** Which tasks a viewer may list (task/access.ts), as a filter. */
 async function taskFilterFor(ctx: Context): Promise<TaskFilter> {
-  const viewer = ctx.viewer;
-  if (!viewer || viewer.role === 'ADMIN') return {};
-  if (viewer.role === 'BUYER') return { buyerId: viewer.id };
-  const agents = await ctx.loaders.agentsOfOperator.load(viewer.id);
-  return { agentIds: agents.map((a) => a.id) };
+  const scope = listScope(ctx.viewer);
+  if ('all' in scope) return {};
+  if ('buyerId' in scope) return { buyerId: scope.buyerId };
+  if ('operatorId' in scope) return { agentIds: (await ctx.loaders.agentsOfOperator.load(scope.operatorId)).map((a) => a.id) };
+  return { agentIds: [] };
 }
 
 builder.queryField('tasks', (t) =>

@@ -22,18 +22,24 @@ builder.node(UserRef, {
   isTypeOf: (value) => typeof value === 'object' && value !== null && 'email' in value && 'role' in value,
   fields: (t) => ({
     email: t.string({
-      resolve: (user, _args, ctx) => (ctx.viewer?.id === user.id || ctx.viewer?.role === 'ADMIN' ? user.email : maskEmail(user.email)),
+      authScopes: (user) => ({ account: user.id }),
+      unauthorizedResolver: (user) => maskEmail(user.email),
+      resolve: (user) => user.email,
     }),
     role: t.field({ type: RoleEnum, resolve: (user) => user.role }),
     balance: t.field({
       type: 'Sats',
       description: "Spendable funds: credits minus escrowed and spent amounts. Shown to the user and admins; 0 to others.",
-      resolve: (user, _args, ctx) => (isSelfOrAdmin(ctx.viewer, user) ? ctx.loaders.balance.load(Accounts.user(user.id)) : 0),
+      authScopes: (user) => ({ account: user.id }),
+      unauthorizedResolver: () => 0,
+      resolve: (user, _args, ctx) => ctx.loaders.balance.load(Accounts.user(user.id)),
     }),
     escrowed: t.field({
       type: 'Sats',
       description: "Funds held in escrow for this buyer's open tasks. Shown to the user and admins; 0 to others.",
-      resolve: (user, _args, ctx) => (isSelfOrAdmin(ctx.viewer, user) ? ctx.loaders.escrowed.load(user.id) : 0),
+      authScopes: (user) => ({ account: user.id }),
+      unauthorizedResolver: () => 0,
+      resolve: (user, _args, ctx) => ctx.loaders.escrowed.load(user.id),
     }),
     agents: t.field({
       type: [AgentRef],
@@ -43,10 +49,6 @@ builder.node(UserRef, {
     createdAt: t.field({ type: 'DateTime', resolve: (user) => user.createdAt }),
   }),
 });
-
-function isSelfOrAdmin(viewer: { id: string; role: string } | null, user: User): boolean {
-  return viewer !== null && (viewer.id === user.id || viewer.role === 'ADMIN');
-}
 
 builder.queryField('me', (t) =>
   t.field({
