@@ -11,6 +11,7 @@ import { Tokens } from './auth/tokens.ts';
 import type { Config } from './config.ts';
 import { type Context, createContext, type Services } from './context.ts';
 import { createDb } from './db/create-db.ts';
+import { defaultRetryPolicy } from './db/transient.ts';
 import { Coordinator } from './engine/coordinator.ts';
 import { createExecutor } from './engine/create-executor.ts';
 import { useRequestBodyLimit } from './http/body-limit.ts';
@@ -62,6 +63,10 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     dialect: db.dialect,
     now: () => Date.now(),
     ...(db.dialect === 'sqlite' && { groupCommit: new GroupCommit() }),
+    retry: {
+      ...defaultRetryPolicy,
+      onRetry: (error, attempt) => logger.debug({ err: error, attempt }, 'transaction conflicted with another; running it again'),
+    },
     onCommit: (changes: Committed) => {
       for (const event of changes.events) pubsub.publish('task:event', toMessage(event));
       // Task events reach the stats through the hub (local and remote alike); this covers agent changes.

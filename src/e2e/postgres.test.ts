@@ -1,35 +1,17 @@
 /**
  * The same marketplace on PostgreSQL: every query the market layer writes must run there too. A fresh
- * database per run on the local server (TEST_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432).
- * On a machine without PostgreSQL this skips with a message; in CI (CI=true) it fails instead.
+ * database per run on the local server (see test-services.ts: skipped without one, failing in CI).
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer, waitFor } from './harness.ts';
+import { freshPostgresDatabase } from './test-services.ts';
 
-const base = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432';
-const database = `aicp_test_${process.pid}_${Date.now()}`;
+const database = await freshPostgresDatabase();
 
-async function reachable(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: `${base}/postgres`, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    await client.query(`CREATE DATABASE ${database}`);
-    return true;
-  } catch (error) {
-    if (process.env.CI === 'true') throw new Error(`PostgreSQL is required in CI but not reachable at ${base}: ${(error as Error).message}`);
-    console.warn(`skipping PostgreSQL tests: no server at ${base} (${(error as Error).message})`);
-    return false;
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
-
-const available = await reachable();
-
-describe.skipIf(!available)('PostgreSQL dialect', () => {
+describe.skipIf(!database)('PostgreSQL dialect', () => {
   let server: TestServer;
-  const url = `${base}/${database}`;
+  const url = database?.url ?? '';
 
   beforeAll(async () => {
     server = await startServer({ DATABASE_URL: url });
@@ -37,10 +19,7 @@ describe.skipIf(!available)('PostgreSQL dialect', () => {
 
   afterAll(async () => {
     await server?.stop();
-    const client = new pg.Client({ connectionString: `${base}/postgres` });
-    await client.connect();
-    await client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-    await client.end();
+    await database?.drop();
   });
 
   it('runs tasks to completion, never overdraws under concurrency, and keeps the ledger balanced', async () => {

@@ -1,31 +1,15 @@
 /**
  * Two instances of the marketplace behind one database, joined by Redis pub/sub (REDIS_URL): a task
  * posted through one is seen live by a subscriber of the other, and the other's stats follow. Needs the
- * local Redis (TEST_REDIS_URL, default redis://127.0.0.1:6379); skipped with a message without it, failing
- * in CI.
+ * local Redis (see test-services.ts: skipped with a message without it, failing in CI).
  */
-import { createConnection } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer, waitFor } from './harness.ts';
 import { subscribeWs } from './live-clients.ts';
 import { marketOps } from './market-ops.ts';
+import { redisAvailable, redisUrl } from './test-services.ts';
 
-const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-async function reachable(): Promise<boolean> {
-  const { hostname, port } = new URL(redisUrl);
-  const ok = await new Promise<boolean>((resolve) => {
-    const socket = createConnection({ host: hostname, port: Number(port || 6379) });
-    socket.setTimeout(2000, () => resolve(false));
-    socket.once('connect', () => resolve(true));
-    socket.once('error', () => resolve(false));
-  }).finally(() => undefined);
-  if (!ok && process.env.CI === 'true') throw new Error(`Redis is required in CI but not reachable at ${redisUrl}`);
-  if (!ok) console.warn(`skipping Redis tests: no server at ${redisUrl}`);
-  return ok;
-}
-
-const available = await reachable();
+const available = await redisAvailable();
 
 describe.skipIf(!available)('several instances over Redis', () => {
   let first: TestServer;

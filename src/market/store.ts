@@ -1,5 +1,6 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Dialect } from '../db/create-db.ts';
+import { type RetryPolicy, retryTransient } from '../db/transient.ts';
 import type { Database } from '../db/types.ts';
 import type { TaskEvent } from './model.ts';
 
@@ -24,6 +25,8 @@ export interface Store {
    * where one connection serializes every writer anyway; PostgreSQL runs transactions side by side.
    */
   groupCommit?: GroupCommit;
+  /** How a transaction lost to a deadlock or serialization failure is run again (default: `defaultRetryPolicy`). */
+  retry?: RetryPolicy;
 }
 
 /** One transaction of the marketplace: the Kysely transaction plus what it will announce when committed. */
@@ -40,14 +43,24 @@ export class Tx {
 /**
  * Run `fn` in one transaction (BEGIN IMMEDIATE on SQLite). Thrown errors roll everything back, so a
  * failed mutation leaves no half-created task and moves no money. Events go out only after the commit.
+ *
+ * A transaction the database rolled back for a deadlock or a serialization failure (or SQLite's
+ * SQLITE_BUSY) is run again from the start, a bounded number of times with jittered waits
+ * (`retryTransient`), so writers meeting in the database never surface as errors. `fn` may therefore run
+ * more than once: it must act only through `tx` (each attempt gets a fresh one, and only the attempt that
+ * committed is announced).
  */
 export async function transact<T>(store: Store, fn: (tx: Tx) => Promise<T>): Promise<T> {
   if (store.groupCommit) return store.groupCommit.run(store, fn);
   let tx: Tx | undefined;
-  const result = await store.db.transaction().execute(async (trx) => {
-    tx = new Tx(trx, store.now(), store.dialect);
-    return fn(tx);
-  });
+  const result = await retryTransient(
+    () =>
+      store.db.transaction().execute(async (trx) => {
+        tx = new Tx(trx, store.now(), store.dialect);
+        return fn(tx);
+      }),
+    store.retry,
+  );
   if (tx && (tx.events.length > 0 || tx.capacityFreed)) {
     store.onCommit({ events: tx.events, capacityFreed: tx.capacityFreed });
   }
@@ -103,19 +116,28 @@ export class GroupCommit {
   }
 
   async #commitGroup(store: Store): Promise<void> {
-    const done: { job: Job; tx: Tx; value: unknown }[] = [];
-    const failed: { job: Job; error: unknown }[] = [];
+    let done: { job: Job; tx: Tx; value: unknown }[] = [];
+    let failed: { job: Job; error: unknown }[] = [];
     const first = this.#queue.shift();
     if (!first) return;
-    try {
-      await store.db.transaction().execute(async (trx) => {
+    // The jobs this group took from the queue: a retry (another process held the file's write lock past
+    // busy_timeout) runs the same ones again, from scratch.
+    const group: Job[] = [first];
+    const attempt = () => {
+      done = [];
+      failed = [];
+      return store.db.transaction().execute(async (trx) => {
         // The first needs no savepoint: if it throws, the whole (so far its own) transaction rolls back.
         const tx = new Tx(trx, store.now(), store.dialect);
         done.push({ job: first, tx, value: await first.fn(tx) });
         // Later arrivals join while the group runs, up to its size.
         for (let taken = 1; taken < this.maxGroup; taken++) {
-          const job = this.#queue.shift();
-          if (!job) break;
+          let job = group[taken];
+          if (!job) {
+            job = this.#queue.shift();
+            if (!job) break;
+            group.push(job);
+          }
           const tx = new Tx(trx, store.now(), store.dialect);
           await sql`savepoint grouped`.execute(trx);
           try {
@@ -130,11 +152,12 @@ export class GroupCommit {
           }
         }
       });
+    };
+    try {
+      await retryTransient(attempt, store.retry);
     } catch (error) {
       // The first transaction threw (nothing else had run), or the commit failed: everyone so far fails.
-      for (const { job } of done) job.reject(error);
-      for (const { job } of failed) job.reject(error);
-      if (done.length === 0) first.reject(error);
+      for (const job of group) job.reject(error);
       return;
     }
     for (const { job, tx, value } of done) {
