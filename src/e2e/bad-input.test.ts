@@ -115,6 +115,13 @@ describe('createTask', () => {
     await expectNothingWritten();
   });
 
+  it('reports every bad field of one input at once', async () => {
+    const res = await server.gql(CREATE, { input: { title: ' ', prompt: '', maxPrice: 0, complexity: 11, skills: [''] } }, buyer.token);
+    const fields = (res.data?.createTask.issues as { path: string[] }[]).map((issue) => issue.path[1]);
+    expect(new Set(fields)).toEqual(new Set(['title', 'prompt', 'maxPrice', 'complexity', 'skills']));
+    await expectNothingWritten();
+  });
+
   it.each([
     ['a negative number', -1, /negative/],
     ['a fraction', 1.5, /whole/],

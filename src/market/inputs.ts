@@ -50,3 +50,26 @@ export const askPerUnit = z.number().int().min(1, 'must be at least 1 sat').max(
 export const maxConcurrency = z.number().int('must be a whole number').min(1, 'must be between 1 and 1000').max(1000, 'must be between 1 and 1000');
 export const systemPrompt = z.string().max(4000, 'must be at most 4000 characters');
 export const resultText = z.string().max(100_000, 'must be at most 100000 characters');
+
+/**
+ * One schema for a whole input object, built from the field schemas above, so that every bad field is
+ * reported in one ValidationError: Pothos stops at the first field whose own validator fails, while a zod
+ * object checks them all. Optional fields (`optional`) accept null and undefined as "left out". The
+ * object is loose: fields without a rule (ids, enums) pass through to the resolver untouched.
+ */
+export function inputObject<Required extends z.ZodRawShape, Optional extends z.ZodRawShape = Record<never, never>>(
+  required: Required,
+  optional: Optional = {} as Optional,
+) {
+  // Object.fromEntries loses the keys' types; the mapping above restores them.
+  const nullable = Object.fromEntries(Object.entries(optional).map(([name, schema]) => [name, (schema as z.ZodType).nullish()])) as unknown as {
+    [K in keyof Optional]: z.ZodOptional<z.ZodNullable<Optional[K]>>;
+  };
+  return z.looseObject({ ...required, ...nullable });
+}
+
+export const signUpInput = inputObject({ email, password, role: signUpRole });
+export const createTaskInput = inputObject({ title, prompt, maxPrice: positiveSats }, { skills, complexity, idempotencyKey });
+export const creditInput = inputObject({ amount: z.number().int().min(1, 'must be at least 1 sat'), reference: creditReference });
+export const registerAgentInput = inputObject({ name: agentName }, { skills, model, askPerUnit, maxConcurrency, systemPrompt });
+export const updateAgentInput = inputObject({}, { skills, askPerUnit, maxConcurrency, systemPrompt });

@@ -1,8 +1,7 @@
 import { resolveOffsetConnection } from '@pothos/plugin-relay';
-import { z } from 'zod';
 import { countAgents, pageOfAgents, registerAgent, updateAgent } from '../market/agents.ts';
 import { AccessError, ConflictError, NotFoundError, ValidationError } from '../market/errors.ts';
-import { agentName, askPerUnit, maxConcurrency, model, skills, systemPrompt } from '../market/inputs.ts';
+import { registerAgentInput, updateAgentInput } from '../market/inputs.ts';
 import { Accounts } from '../market/ledger.ts';
 import { type Agent, successRate } from '../market/model.ts';
 import { mayManageAgent } from '../market/visibility.ts';
@@ -76,14 +75,15 @@ builder.queryField('agents', (t) =>
 
 const RegisterAgentInput = builder.inputType('RegisterAgentInput', {
   fields: (t) => ({
-    name: t.string({ required: true, validate: agentName }),
-    skills: t.stringList({ required: false, validate: skills }),
-    model: t.string({ required: false, description: "The model a MANAGED agent runs on; defaults to the server's configured model.", validate: model }),
+    name: t.string({ required: true }),
+    skills: t.stringList({ required: false }),
+    model: t.string({ required: false, description: "The model a MANAGED agent runs on; defaults to the server's configured model." }),
     mode: t.field({ type: AgentModeEnum, required: false, defaultValue: 'MANAGED' }),
-    askPerUnit: t.field({ type: 'Sats', required: false, validate: askPerUnit }),
-    maxConcurrency: t.int({ required: false, validate: maxConcurrency }),
-    systemPrompt: t.string({ required: false, description: 'Instructions a MANAGED agent gives the model before each task.', validate: systemPrompt }),
+    askPerUnit: t.field({ type: 'Sats', required: false }),
+    maxConcurrency: t.int({ required: false }),
+    systemPrompt: t.string({ required: false, description: 'Instructions a MANAGED agent gives the model before each task.' }),
   }),
+  validate: registerAgentInput,
 });
 
 builder.mutationField('registerAgent', (t) =>
@@ -111,11 +111,12 @@ const UpdateAgentInput = builder.inputType('UpdateAgentInput', {
   fields: (t) => ({
     id: t.id({ required: true }),
     status: t.field({ type: AgentStatusEnum, required: false }),
-    skills: t.stringList({ required: false, validate: skills }),
-    askPerUnit: t.field({ type: 'Sats', required: false, validate: askPerUnit }),
-    maxConcurrency: t.int({ required: false, validate: maxConcurrency }),
-    systemPrompt: t.string({ required: false, validate: z.union([systemPrompt, z.null()]) }),
+    skills: t.stringList({ required: false }),
+    askPerUnit: t.field({ type: 'Sats', required: false }),
+    maxConcurrency: t.int({ required: false }),
+    systemPrompt: t.string({ required: false }),
   }),
+  validate: updateAgentInput,
 });
 
 builder.mutationField('updateAgent', (t) =>

@@ -1,6 +1,5 @@
-import { z } from 'zod';
 import { InsufficientFundsError, InvalidStateError, NotFoundError, ValidationError } from '../market/errors.ts';
-import { complexity, idempotencyKey, positiveSats, prompt, resultText, skills, title } from '../market/inputs.ts';
+import { createTaskInput, inputObject, resultText } from '../market/inputs.ts';
 import { cancelTask, createTask } from '../market/tasks.ts';
 import { finishTask } from '../market/transitions.ts';
 import { builder } from './builder.ts';
@@ -8,17 +7,17 @@ import { TaskRef, taskFor } from './task.ts';
 
 const CreateTaskInput = builder.inputType('CreateTaskInput', {
   fields: (t) => ({
-    title: t.string({ required: true, validate: title }),
-    prompt: t.string({ required: true, validate: prompt }),
-    skills: t.stringList({ required: false, validate: skills }),
-    complexity: t.int({ required: false, description: '1 to 10; estimated from the prompt when left out.', validate: complexity }),
-    maxPrice: t.field({ type: 'Sats', required: true, description: 'The most the buyer will pay; held in escrow.', validate: positiveSats }),
+    title: t.string({ required: true }),
+    prompt: t.string({ required: true }),
+    skills: t.stringList({ required: false }),
+    complexity: t.int({ required: false, description: '1 to 10; estimated from the prompt when left out.' }),
+    maxPrice: t.field({ type: 'Sats', required: true, description: 'The most the buyer will pay; held in escrow.' }),
     idempotencyKey: t.string({
       required: false,
       description: 'Repeating a createTask with the same key returns the first task instead of creating (and paying for) another.',
-      validate: idempotencyKey,
     }),
   }),
+  validate: createTaskInput,
 });
 
 builder.mutationField('createTask', (t) =>
@@ -54,13 +53,11 @@ builder.mutationField('cancelTask', (t) =>
 const SubmitTaskResultInput = builder.inputType('SubmitTaskResultInput', {
   fields: (t) => ({
     taskId: t.id({ required: true }),
-    result: t.string({ required: false, description: 'The answer; leave out and give error to report that the agent could not do it.', validate: resultText }),
-    error: t.string({ required: false, validate: resultText }),
+    result: t.string({ required: false, description: 'The answer; leave out and give error to report that the agent could not do it.' }),
+    error: t.string({ required: false }),
   }),
-  // looseObject: the plugin hands the resolver what this schema returns, and a plain object would strip taskId.
-  validate: z
-    .looseObject({ result: z.string().nullish(), error: z.string().nullish() })
-    .refine((input) => (input.result == null) !== (input.error == null), { message: 'give either result or error, not both', path: ['result'] }),
+  // Loose (see inputObject): the plugin hands the resolver what this schema returns, and a plain object would strip taskId.
+  validate: inputObject({}, { result: resultText, error: resultText }).refine((input) => (input.result == null) !== (input.error == null), { message: 'give either result or error, not both', path: ['result'] }),
 });
 
 builder.mutationField('submitTaskResult', (t) =>

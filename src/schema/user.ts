@@ -1,6 +1,5 @@
-import { z } from 'zod';
 import { ConflictError, InvalidCredentialsError, NotFoundError, ValidationError } from '../market/errors.ts';
-import { creditReference, email, password, signUpRole } from '../market/inputs.ts';
+import { creditInput, signUpInput } from '../market/inputs.ts';
 import { Accounts } from '../market/ledger.ts';
 import type { User } from '../market/model.ts';
 import { creditAccount, logIn, signUp } from '../market/users.ts';
@@ -69,15 +68,15 @@ const AuthPayload = builder.objectRef<{ token: string; expiresAt: Date; user: Us
 
 const SignUpInput = builder.inputType('SignUpInput', {
   fields: (t) => ({
-    email: t.string({ required: true, validate: email }),
-    password: t.string({ required: true, description: 'At least 8 characters.', validate: password }),
+    email: t.string({ required: true }),
+    password: t.string({ required: true, description: 'At least 8 characters.' }),
     role: t.field({
       type: RoleEnum,
       required: true,
       description: 'BUYER or AGENT; ADMIN accounts come only from the server\'s configuration.',
-      validate: signUpRole,
     }),
   }),
+  validate: signUpInput,
 });
 
 const LogInInput = builder.inputType('LogInInput', {
@@ -117,9 +116,10 @@ builder.mutationField('logIn', (t) =>
 const CreditAccountInput = builder.inputType('CreditAccountInput', {
   fields: (t) => ({
     userId: t.id({ required: true }),
-    amount: t.field({ type: 'Sats', required: true, validate: z.number().int().min(1, 'must be at least 1 sat') }),
-    reference: t.string({ required: true, description: 'Unique per credit: the same reference twice credits once.', validate: creditReference }),
+    amount: t.field({ type: 'Sats', required: true }),
+    reference: t.string({ required: true, description: 'Unique per credit: the same reference twice credits once.' }),
   }),
+  validate: creditInput,
 });
 
 builder.mutationField('creditAccount', (t) =>
