@@ -10,6 +10,7 @@ import { estimateComplexity } from './matching.ts';
 import { type Task, toTask } from './model.ts';
 import { type Store, transact, type Tx } from './store.ts';
 import { insertTask, lockedTaskRow } from './task-rows.ts';
+import { containsText } from './search.ts';
 import { TaskStatus } from './task-state.ts';
 import { releaseAgent, setStatus } from './transitions.ts';
 
@@ -129,6 +130,8 @@ export interface TaskFilter {
   /** Only tasks with one of these agents (an operator's). */
   agentIds?: readonly string[];
   status?: Task['status'] | null;
+  /** Only tasks whose title contains this, ignoring case. */
+  titleContains?: string | null;
 }
 
 /** The filter as one condition, shared by a page and its count so the two can never disagree. */
@@ -139,6 +142,7 @@ function matching(filter: TaskFilter) {
     // An operator with no agents matches nothing (an empty IN list is not valid SQL everywhere).
     if (filter.agentIds) conditions.push(eb('agent_id', 'in', filter.agentIds.length ? filter.agentIds : ['']));
     if (filter.status) conditions.push(eb('status', '=', filter.status));
+    if (filter.titleContains) conditions.push(containsText('title', filter.titleContains));
     return eb.and(conditions);
   };
 }

@@ -1,9 +1,12 @@
+import type { ExpressionBuilder, Kysely } from 'kysely';
+import type { Database } from '../db/types.ts';
 import { decoyHash, hashPassword, verifyPassword } from '../auth/passwords.ts';
 import { ConflictError, InvalidCredentialsError, NotFoundError, ValidationError } from './errors.ts';
 import { newId } from './ids.ts';
 import { Accounts, openAccount, transfer } from './ledger.ts';
 import { type Role, type User, toUser } from './model.ts';
 import { type Store, transact } from './store.ts';
+import { containsText } from './search.ts';
 import { OPEN_STATUSES } from './task-state.ts';
 
 export interface SignUp {
@@ -93,4 +96,29 @@ export async function escrowedByBuyer(store: Store, buyerIds: readonly string[])
     .groupBy('buyer_id')
     .execute();
   return new Map(rows.map((r) => [r.buyer_id, Number(r.escrowed)]));
+}
+
+export interface UserFilter {
+  /** Part of the email, ignoring case. */
+  emailContains?: string | null;
+  role?: Role | null;
+}
+
+function matchingUsers(filter: UserFilter) {
+  return (eb: ExpressionBuilder<Database, 'users'>) =>
+    eb.and([...(filter.emailContains ? [containsText('email', filter.emailContains)] : []), ...(filter.role ? [eb('role', '=', filter.role)] : [])]);
+}
+
+/** Newest first (ids sort by creation time), key-set paged on the id like the task lists. */
+export async function pageOfUsers(db: Kysely<Database>, filter: UserFilter, page: { after?: string | null; before?: string | null; limit: number; oldestFirst?: boolean }): Promise<User[]> {
+  let query = db.selectFrom('users').selectAll().where(matchingUsers(filter));
+  if (page.after) query = query.where('id', '<', page.after);
+  if (page.before) query = query.where('id', '>', page.before);
+  const rows = await query.orderBy('id', page.oldestFirst ? 'asc' : 'desc').limit(page.limit).execute();
+  return rows.map(toUser);
+}
+
+export async function countUsers(db: Kysely<Database>, filter: UserFilter): Promise<number> {
+  const row = await db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).where(matchingUsers(filter)).executeTakeFirstOrThrow();
+  return Number(row.n);
 }

@@ -20,7 +20,12 @@ builder.node(AgentRef, {
     model: t.exposeString('model'),
     mode: t.field({ type: AgentModeEnum, resolve: (a) => a.mode }),
     status: t.field({ type: AgentStatusEnum, resolve: (a) => a.status }),
-    reputation: t.exposeFloat('reputation', { description: 'Price multiplier earned by track record, e.g. 2.0 shown as 2.00x.' }),
+    reputation: t.float({
+      description: 'Price multiplier earned by track record, e.g. 2.0 shown as 2.00x.',
+      // Stored as a float that outcomes nudge by 0.05: 1.45 comes out as 1.4500000000000002. Prices use the
+      // stored value; clients get it to the two decimals it is shown with.
+      resolve: (a) => Math.round(a.reputation * 100) / 100,
+    }),
     successRate: t.float({ description: 'Completed / (completed + failed); 0 before any outcome.', resolve: (a) => successRate(a) }),
     tasksCompleted: t.exposeInt('tasksCompleted'),
     tasksFailed: t.exposeInt('tasksFailed'),

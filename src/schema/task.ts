@@ -2,6 +2,7 @@ import { resolveCursorConnection, type ResolveCursorConnectionArgs } from '@poth
 import type { Context } from '../context.ts';
 import type { Task, TaskEvent } from '../market/model.ts';
 import { countTasks, pageOfTasks, type TaskFilter } from '../market/tasks.ts';
+import { searchText } from '../market/search.ts';
 import { authorize, listScope, may, type TaskAction, type TaskParties } from '../market/task/access.ts';
 import { AgentRef } from './agent.ts';
 import { builder } from './builder.ts';
@@ -99,9 +100,12 @@ builder.queryField('tasks', (t) =>
       type: TaskRef,
       description: 'The tasks the caller may see (buyer: own; agent operator: assigned to own agents; admin: all), newest first.',
       authScopes: { signedIn: true },
-      args: { status: t.arg({ type: TaskStatusEnum, required: false }) },
+      args: {
+        status: t.arg({ type: TaskStatusEnum, required: false }),
+        search: t.arg.string({ required: false, description: 'Only tasks whose title contains this text, ignoring case.' }),
+      },
       resolve: async (_root, args, ctx) => {
-        const filter: TaskFilter = { ...(await taskFilterFor(ctx)), status: args.status ?? null };
+        const filter: TaskFilter = { ...(await taskFilterFor(ctx)), status: args.status ?? null, titleContains: searchText(args.search) };
         const connection = await resolveCursorConnection(
           { args, toCursor: (task: Task) => task.id, defaultSize: 20, maxSize: 100 },
           async ({ before, after, limit, inverted }: ResolveCursorConnectionArgs) => {

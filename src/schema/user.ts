@@ -1,8 +1,10 @@
+import { resolveCursorConnection, type ResolveCursorConnectionArgs } from '@pothos/plugin-relay';
 import { ConflictError, InvalidCredentialsError, NotFoundError, ValidationError } from '../market/errors.ts';
 import { creditInput, signUpInput } from '../market/inputs.ts';
 import { Accounts } from '../market/ledger.ts';
 import type { User } from '../market/model.ts';
-import { creditAccount, logIn, signUp } from '../market/users.ts';
+import { countUsers, creditAccount, logIn, pageOfUsers, signUp, type UserFilter } from '../market/users.ts';
+import { searchText } from '../market/search.ts';
 import { AgentRef } from './agent.ts';
 import { builder } from './builder.ts';
 import { RoleEnum } from './enums.ts';
@@ -135,4 +137,29 @@ builder.mutationField('creditAccount', (t) =>
       return creditAccount(ctx.services.store, { userId, amount: input.amount, reference: input.reference });
     },
   }),
+);
+
+builder.queryField('users', (t) =>
+  t.connection(
+    {
+      type: UserRef,
+      description: 'since 2026-12. Role ADMIN: users, newest first; search matches part of the email.',
+      authScopes: { admin: true },
+      args: { search: t.arg.string({ required: false }), role: t.arg({ type: RoleEnum, required: false }) },
+      resolve: async (_root, args, ctx) => {
+        const filter: UserFilter = { emailContains: searchText(args.search), role: args.role ?? null };
+        const connection = await resolveCursorConnection(
+          { args, toCursor: (user: User) => user.id, defaultSize: 20, maxSize: 100 },
+          async ({ before, after, limit, inverted }: ResolveCursorConnectionArgs) => {
+            const users = await pageOfUsers(ctx.services.store.db, filter, { before, after, limit, oldestFirst: inverted });
+            for (const user of users) ctx.loaders.user.prime(user.id, user);
+            return users;
+          },
+        );
+        return { ...connection, totalCount: () => countUsers(ctx.services.store.db, filter) };
+      },
+    },
+    { name: 'UserConnection', description: 'since 2026-12' },
+    { name: 'UserEdge' },
+  ),
 );
