@@ -17,6 +17,7 @@ import { createExecutor } from './engine/create-executor.ts';
 import { useRequestBodyLimit } from './http/body-limit.ts';
 import { createMaskError } from './http/errors.ts';
 import { createStaticAssetHandler } from './http/static-assets.ts';
+import { AccountNews } from './live/account-news.ts';
 import { AgentDirectory } from './live/agent-directory.ts';
 import { TaskEventHub } from './live/event-hub.ts';
 import { useSharedSubscriptionResults } from './live/shared-execution.ts';
@@ -24,7 +25,7 @@ import { StatsFeed } from './live/stats-feed.ts';
 import { seedAgents } from './market/agents.ts';
 import { ensureCounters } from './market/counters.ts';
 import { eventsAfter } from './market/events.ts';
-import { ensureSystemAccounts } from './market/ledger.ts';
+import { accountOwners, ensureSystemAccounts } from './market/ledger.ts';
 import { type Committed, GroupCommit, type Store } from './market/store.ts';
 import { ensureAdmin } from './market/users.ts';
 import { projectRoot } from './paths.ts';
@@ -56,6 +57,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   // Every task event, including other instances' (Redis), may change the stats.
   hub.onEvent(() => stats.changed());
   const executor = createExecutor(config.ai, logger);
+  const agents = new AgentDirectory(db.kysely);
+  const accountNews = new AccountNews(pubsub, logger, (accounts) => accountOwners(db.kysely, accounts, (agentId) => agents.load(agentId)));
 
   let coordinator: Coordinator | undefined;
   const store: Store = {
@@ -72,6 +75,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       // Task events reach the stats through the hub (local and remote alike); this covers agent changes.
       if (changes.capacityFreed) stats.changed();
       if (changes.capacityFreed || changes.events.some((e) => e.status === 'PENDING')) coordinator?.kick();
+      if (changes.accounts.length > 0) accountNews.moved(changes.accounts);
     },
   };
   coordinator = new Coordinator({ store, executor, config, logger });
@@ -84,8 +88,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     tokens: new Tokens(config.jwt),
     pubsub,
     stats,
-    agents: new AgentDirectory(db.kysely),
+    agents,
     hub,
+    accountNews,
     coordinator,
     executor,
     startedAt: Date.now(),
@@ -154,6 +159,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       if (config.seedAgents) await seedAgents(store, config.ai.model);
       if (config.admin) await ensureAdmin(store, config.admin.email, config.admin.password);
       hub.start();
+      accountNews.start();
       await coordinator.start();
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -176,6 +182,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       server.closeAllConnections();
       stats.close();
       hub.stop();
+      accountNews.stop();
       await executor.close();
       await closePubSub();
       await db.close();

@@ -4,6 +4,7 @@ import type { Config } from './config.ts';
 import type { Db } from './db/create-db.ts';
 import type { Coordinator } from './engine/coordinator.ts';
 import type { Executor } from './engine/executor.ts';
+import type { AccountNews } from './live/account-news.ts';
 import type { AgentDirectory } from './live/agent-directory.ts';
 import type { TaskEventHub } from './live/event-hub.ts';
 import type { StatsFeed } from './live/stats-feed.ts';
@@ -23,6 +24,7 @@ export interface Services {
   stats: StatsFeed;
   agents: AgentDirectory;
   hub: TaskEventHub;
+  accountNews: AccountNews;
   coordinator: Coordinator;
   executor: Executor;
   startedAt: number;

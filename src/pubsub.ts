@@ -10,6 +10,8 @@ export type TaskEventMessage = Omit<TaskEvent, 'at'> & { at: number };
 export type Topics = {
   /** Every task event: drives `taskEvents`, `taskUpdated` and `agentAssignments` (see live/event-hub.ts). */
   'task:event': [TaskEventMessage];
+  /** Money moved for these users (their wallet, their agents' wallets or their escrows): drives `accountUpdated` (see live/account-news.ts). */
+  'account:changed': [{ userIds: string[] }];
 };
 
 export type AppPubSub = PubSub<Topics>;

@@ -2,6 +2,7 @@ import { Kysely, type Migration, type MigrationProvider, Migrator, PostgresDiale
 import type { Database } from './types.ts';
 import { FastSqliteDialect, openSqlite } from './sqlite.ts';
 import * as initial from './migrations/2026-11-24T00-00-00_initial.ts';
+import * as walletEntries from './migrations/2026-12-02T12-00-00_wallet-entries.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -46,6 +47,7 @@ async function openPostgres(url: string): Promise<Db> {
 /** Migrations are listed here rather than read from disk, so they work the same under tsx and in a bundle. */
 const migrations: Record<string, Migration> = {
   '2026-11-24T00-00-00_initial': initial,
+  '2026-12-02T12-00-00_wallet-entries': walletEntries,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -28,6 +28,8 @@ export interface AccountsTable {
   id: string;
   kind: 'user' | 'agent' | 'escrow' | 'platform' | 'world';
   balance: Generated<number>;
+  /** How many transfers this account has taken part in: its movements are numbered 1..entries. */
+  entries: Generated<number>;
   created_at: number;
 }
 
@@ -37,9 +39,14 @@ export interface TransfersTable {
   debit_account: string;
   credit_account: string;
   amount: number;
-  kind: 'credit' | 'escrow' | 'payout' | 'refund';
+  kind: 'credit' | 'escrow' | 'payout' | 'fee' | 'refund';
   task_id: string | null;
   created_at: number;
+  /** Each side's movement number in its account (1, 2, ...) and that account's balance right after it. */
+  debit_entry: number;
+  debit_balance_after: number;
+  credit_entry: number;
+  credit_balance_after: number;
 }
 
 export interface AgentsTable {

@@ -108,7 +108,43 @@ export function expectLedgerInvariants(file: string): void {
 
     const ids = db.prepare('SELECT COUNT(*) AS n, COUNT(DISTINCT id) AS distinctIds FROM transfers').get() as { n: number; distinctIds: number };
     expect(ids.distinctIds, 'transfer ids are unique').toBe(ids.n);
+
+    expect(walletHistoryProblems(db), 'each wallet history is numbered 1..entries and its balanceAfter replays its transfers').toEqual([]);
   });
+}
+
+/**
+ * Every account's movements, in their recorded order (entry 1, 2, ...), replayed from zero: each recorded
+ * balance-after must equal the running sum, the numbers must have no gap, and the last must be the
+ * account's balance and its count of entries. Returns what disagrees (empty when all is well).
+ */
+function walletHistoryProblems(db: Database.Database): string[] {
+  const sides = db
+    .prepare(
+      `SELECT debit_account AS account, debit_entry AS entry, -amount AS delta, debit_balance_after AS after FROM transfers
+       UNION ALL
+       SELECT credit_account, credit_entry, amount, credit_balance_after FROM transfers
+       ORDER BY account, entry`,
+    )
+    .all() as { account: string; entry: number; delta: number; after: number }[];
+  const accounts = new Map((db.prepare('SELECT id, balance, entries FROM accounts').all() as { id: string; balance: number; entries: number }[]).map((a) => [a.id, a]));
+  const problems: string[] = [];
+  const replayed = new Map<string, { balance: number; entries: number }>();
+  for (const side of sides) {
+    const state = replayed.get(side.account) ?? { balance: 0, entries: 0 };
+    state.balance += Number(side.delta);
+    state.entries += 1;
+    replayed.set(side.account, state);
+    if (Number(side.entry) !== state.entries) problems.push(`${side.account}: entry ${side.entry} where ${state.entries} was due`);
+    if (Number(side.after) !== state.balance) problems.push(`${side.account} entry ${side.entry}: balanceAfter ${side.after}, replayed ${state.balance}`);
+  }
+  for (const [id, account] of accounts) {
+    const state = replayed.get(id) ?? { balance: 0, entries: 0 };
+    if (Number(account.entries) !== state.entries || Number(account.balance) !== state.balance) {
+      problems.push(`${id}: balance ${account.balance} with ${account.entries} entries, replayed ${state.balance} with ${state.entries}`);
+    }
+  }
+  return problems;
 }
 
 /** The ledger rows booked against a task (by its global id), oldest first. */

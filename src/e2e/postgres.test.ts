@@ -75,4 +75,27 @@ describe.skipIf(!database)('PostgreSQL dialect', () => {
       await client.end();
     }
   });
+
+  it("keeps each wallet's history gapless and its balanceAfter equal to the balance, after the concurrent run above", async () => {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      // Every account: movements numbered 1..entries on each side together, the newest carrying the balance.
+      const { rows } = await client.query<{ id: string; balance: string; entries: string; moves: string; top: string | null; last_after: string | null }>(
+        `WITH sides AS (
+           SELECT debit_account AS account, debit_entry AS entry, debit_balance_after AS after FROM transfers
+           UNION ALL SELECT credit_account, credit_entry, credit_balance_after FROM transfers)
+         SELECT a.id, a.balance, a.entries, COUNT(s.entry) AS moves, MAX(s.entry) AS top,
+                (SELECT after FROM sides l WHERE l.account = a.id ORDER BY entry DESC LIMIT 1) AS last_after
+           FROM accounts a LEFT JOIN sides s ON s.account = a.id GROUP BY a.id, a.balance, a.entries`,
+      );
+      const wrong = rows.filter(
+        (r) => Number(r.moves) !== Number(r.entries) || Number(r.top ?? 0) !== Number(r.entries) || (Number(r.entries) > 0 && Number(r.last_after) !== Number(r.balance)),
+      );
+      expect(wrong).toEqual([]);
+      expect(rows.length).toBeGreaterThan(10);
+    } finally {
+      await client.end();
+    }
+  });
 });

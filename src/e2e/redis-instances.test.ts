@@ -55,4 +55,18 @@ describe.skipIf(!available)('several instances over Redis', () => {
       await stream.close();
     }
   });
+
+  it("tells a user connected to one instance that money moved on the other (accountUpdated)", async () => {
+    const market = marketOps(second.gql);
+    const buyer = await market.signUp('BUYER');
+    const stream = subscribeWs<{ accountUpdated: { balance: number } }>(first, 'subscription { accountUpdated { balance } }', {}, buyer.token);
+    try {
+      await stream.until((data) => data.length >= 1, 'the first state');
+      await market.credit(buyer.id, 12_345);
+      const data = await stream.until((d) => d.some((x) => x.accountUpdated.balance === 12_345), 'the credit made on the other instance');
+      expect(data[0]?.accountUpdated.balance).toBe(0);
+    } finally {
+      await stream.close();
+    }
+  });
 });

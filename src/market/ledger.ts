@@ -20,6 +20,39 @@ export const Accounts = {
 
 type AccountKind = 'user' | 'agent' | 'escrow' | 'platform' | 'world';
 
+/** An account id taken apart: its kind and whose it is (a user, an agent or a task id; null for the system's). */
+export function parseAccount(account: string): { kind: AccountKind; of: string | null } {
+  const colon = account.indexOf(':');
+  if (colon < 0) return { kind: account === Accounts.world ? 'world' : 'platform', of: null };
+  return { kind: account.slice(0, colon) as AccountKind, of: account.slice(colon + 1) };
+}
+
+/**
+ * The users who see these accounts move: a wallet's user, an agent's operator (through `operatorOf`,
+ * which caches), an escrow's buyer. One query for all the escrows.
+ */
+export async function accountOwners(
+  db: Kysely<Database>,
+  accounts: readonly string[],
+  operatorOf: (agentId: string) => Promise<string | null>,
+): Promise<string[]> {
+  const owners = new Set<string>();
+  const tasks: string[] = [];
+  for (const account of accounts) {
+    const { kind, of } = parseAccount(account);
+    if (!of) continue;
+    if (kind === 'user') owners.add(of);
+    else if (kind === 'agent') {
+      const operator = await operatorOf(of);
+      if (operator) owners.add(operator);
+    } else if (kind === 'escrow') tasks.push(of);
+  }
+  if (tasks.length > 0) {
+    for (const row of await db.selectFrom('tasks').select('buyer_id').where('id', 'in', tasks).execute()) owners.add(row.buyer_id);
+  }
+  return [...owners];
+}
+
 export async function ensureSystemAccounts(db: Kysely<Database>, now: number): Promise<void> {
   await db
     .insertInto('accounts')
@@ -50,22 +83,44 @@ const insertTransfer = new PreparedStatement<Insertable<TransfersTable>>((db, va
       kind: value('kind'),
       task_id: value('task_id'),
       created_at: value('created_at'),
+      debit_entry: value('debit_entry'),
+      debit_balance_after: value('debit_balance_after'),
+      credit_entry: value('credit_entry'),
+      credit_balance_after: value('credit_balance_after'),
     })
     .onConflict((oc) => oc.column('id').doNothing()),
 );
 type Movement = { account: string; amount: number };
-const debitCovered = new PreparedStatement<Movement>((db, value) =>
+/** An account right after a movement: its balance and the movement's number in it. */
+type AccountAfter = { balance: number; entries: number };
+const debitCovered = new PreparedStatement<Movement, AccountAfter>((db, value) =>
   db
     .updateTable('accounts')
-    .set((eb) => ({ balance: eb('balance', '-', value('amount')) }))
+    .set((eb) => ({ balance: eb('balance', '-', value('amount')), entries: eb('entries', '+', 1) }))
     .where('id', '=', value('account'))
-    .where('balance', '>=', value('amount')),
+    .where('balance', '>=', value('amount'))
+    .returning(['balance', 'entries']),
 );
-const debitAnyway = new PreparedStatement<Movement>((db, value) =>
-  db.updateTable('accounts').set((eb) => ({ balance: eb('balance', '-', value('amount')) })).where('id', '=', value('account')),
+const debitAnyway = new PreparedStatement<Movement, AccountAfter>((db, value) =>
+  db
+    .updateTable('accounts')
+    .set((eb) => ({ balance: eb('balance', '-', value('amount')), entries: eb('entries', '+', 1) }))
+    .where('id', '=', value('account'))
+    .returning(['balance', 'entries']),
 );
-const credit = new PreparedStatement<Movement>((db, value) =>
-  db.updateTable('accounts').set((eb) => ({ balance: eb('balance', '+', value('amount')) })).where('id', '=', value('account')),
+const credit = new PreparedStatement<Movement, AccountAfter>((db, value) =>
+  db
+    .updateTable('accounts')
+    .set((eb) => ({ balance: eb('balance', '+', value('amount')), entries: eb('entries', '+', 1) }))
+    .where('id', '=', value('account'))
+    .returning(['balance', 'entries']),
+);
+/** Take back a movement this transaction just made (its row lock is still held, so the numbering stays gapless). */
+const unmove = new PreparedStatement<Movement>((db, value) =>
+  db
+    .updateTable('accounts')
+    .set((eb) => ({ balance: eb('balance', '+', value('amount')), entries: eb('entries', '-', 1) }))
+    .where('id', '=', value('account')),
 );
 
 export interface TransferInput {
@@ -82,9 +137,22 @@ export interface TransferInput {
  * Move `amount` from one account to another. Returns false, changing nothing, when a transfer with this id
  * already exists. Throws InsufficientFundsError when `from` (other than the outside world) cannot cover it;
  * the caller's transaction then rolls back.
+ *
+ * The two balances move first, each returning its new balance and movement number, and the transfer row
+ * is written last with both: every row carries each wallet's balance right after it (the wallet history's
+ * `balanceAfter`), consistent with the accounts by construction, in the same three statements as before.
+ * A repeated id, rare by design, is detected by the insert and costs two more statements to undo.
  */
 export async function transfer(tx: Tx, t: TransferInput): Promise<boolean> {
   if (t.amount <= 0) return true;
+  // The world is the outside: it may go below zero (that is where credits come from).
+  const debited = (await (t.from === Accounts.world ? debitAnyway : debitCovered).run(tx, { account: t.from, amount: t.amount })).rows[0];
+  if (!debited) {
+    if (await transferExists(tx, t.id)) return false;
+    throw new InsufficientFundsError(t.amount, await balanceOf(tx.db, t.from));
+  }
+  const credited = (await credit.run(tx, { account: t.to, amount: t.amount })).rows[0];
+  if (!credited) throw new Error(`transfer ${t.id}: no account ${t.to}`);
   const inserted = await insertTransfer.run(tx, {
     id: t.id,
     debit_account: t.from,
@@ -93,16 +161,25 @@ export async function transfer(tx: Tx, t: TransferInput): Promise<boolean> {
     kind: t.kind,
     task_id: t.taskId ?? null,
     created_at: tx.now,
+    debit_entry: Number(debited.entries),
+    debit_balance_after: Number(debited.balance),
+    credit_entry: Number(credited.entries),
+    credit_balance_after: Number(credited.balance),
   });
-  if (Number(inserted.numAffectedRows ?? 0n) === 0) return false;
-
-  // The world is the outside: it may go below zero (that is where credits come from).
-  const debited = await (t.from === Accounts.world ? debitAnyway : debitCovered).run(tx, { account: t.from, amount: t.amount });
-  if (Number(debited.numAffectedRows ?? 0n) === 0) {
-    throw new InsufficientFundsError(t.amount, await balanceOf(tx.db, t.from));
+  if (Number(inserted.numAffectedRows ?? 0n) === 0) {
+    await unmove.run(tx, { account: t.from, amount: t.amount });
+    await unmove.run(tx, { account: t.to, amount: -t.amount });
+    return false;
   }
-  await credit.run(tx, { account: t.to, amount: t.amount });
+  tx.accounts.add(t.from);
+  tx.accounts.add(t.to);
   return true;
+}
+
+const transferById = new PreparedStatement<{ id: string }, { id: string }>((db, value) => db.selectFrom('transfers').select('id').where('id', '=', value('id')));
+
+async function transferExists(tx: Tx, id: string): Promise<boolean> {
+  return (await transferById.run(tx, { id })).rows.length > 0;
 }
 
 export async function balanceOf(db: Kysely<Database>, accountId: string): Promise<number> {

@@ -9,6 +9,8 @@ export interface Committed {
   events: TaskEvent[];
   /** Agents whose capacity or status changed: pending tasks may now fit one of them. */
   capacityFreed: boolean;
+  /** Ledger accounts whose balance moved (`Accounts` ids): their owners hear of it (accountUpdated). */
+  accounts: readonly string[];
 }
 
 /** The marketplace's handle on its data. Plain data plus one hook; the rules are functions taking it. */
@@ -33,6 +35,8 @@ export interface Store {
 export class Tx {
   readonly events: TaskEvent[] = [];
   capacityFreed = false;
+  /** Filled by `transfer()`. */
+  readonly accounts = new Set<string>();
   constructor(
     readonly db: Transaction<Database>,
     readonly now: number,
@@ -61,10 +65,15 @@ export async function transact<T>(store: Store, fn: (tx: Tx) => Promise<T>): Pro
       }),
     store.retry,
   );
-  if (tx && (tx.events.length > 0 || tx.capacityFreed)) {
-    store.onCommit({ events: tx.events, capacityFreed: tx.capacityFreed });
-  }
+  if (tx) announce(store, tx);
   return result;
+}
+
+/** Tell the app what a committed transaction changed, if anything. */
+function announce(store: Store, tx: Tx): void {
+  if (tx.events.length > 0 || tx.capacityFreed || tx.accounts.size > 0) {
+    store.onCommit({ events: tx.events, capacityFreed: tx.capacityFreed, accounts: [...tx.accounts] });
+  }
 }
 
 interface Job {
@@ -161,7 +170,7 @@ export class GroupCommit {
       return;
     }
     for (const { job, tx, value } of done) {
-      if (tx.events.length > 0 || tx.capacityFreed) store.onCommit({ events: tx.events, capacityFreed: tx.capacityFreed });
+      announce(store, tx);
       job.resolve(value);
     }
     for (const { job, error } of failed) job.reject(error);

@@ -9,6 +9,7 @@ import './agent.ts';
 import './task.ts';
 import './task-mutations.ts';
 import './task-event.ts';
+import './transfer.ts';
 import './quote.ts';
 import './stats.ts';
 import './health.ts';

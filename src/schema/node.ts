@@ -3,6 +3,7 @@ import { builder } from './builder.ts';
 import { localId } from './ids.ts';
 import { mayRead, readableTask } from './task.ts';
 import { mayReadAccount } from '../market/visibility.ts';
+import { readableTransfer } from './transfer.ts';
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import { eventsBySequence } from '../market/events.ts';
 
@@ -37,6 +38,8 @@ async function loadNode(ctx: Context, globalId: string): Promise<object | null> 
       const [event] = await eventsBySequence(ctx.services.store.db, [Number(sequence)]);
       return event && (await mayRead(ctx, event)) ? event : null;
     }
+    case 'Transfer':
+      return readableTransfer(ctx, globalId);
     default:
       return null;
   }

@@ -9,6 +9,7 @@ import { AgentRef } from './agent.ts';
 import { builder } from './builder.ts';
 import { RoleEnum } from './enums.ts';
 import { localId } from './ids.ts';
+import { createLoaders } from './loaders.ts';
 
 export const UserRef = builder.objectRef<User>('User');
 
@@ -162,4 +163,33 @@ builder.queryField('users', (t) =>
     { name: 'UserConnection', description: 'since 2026-12' },
     { name: 'UserEdge' },
   ),
+);
+
+builder.subscriptionField('accountUpdated', (t) =>
+  t.field({
+    type: UserRef,
+    description: 'since 2026-12. The signed-in user now, then again whenever their balance or escrow changes.',
+    authScopes: { signedIn: true },
+    subscribe: async function* (_root, _args, ctx) {
+      const viewerId = ctx.viewer?.id;
+      if (!viewerId) return;
+      // Listening starts before the first read, so a change committed in between is not missed.
+      const changes = ctx.services.accountNews.listen(viewerId);
+      try {
+        const now = await ctx.loaders.user.load(viewerId);
+        if (!now) return;
+        yield now;
+        for await (const _moved of changes) {
+          // Fresh loaders: the balance and escrow as they are after this change. The user is read
+          // anew too, so each update is its own object (shared results are keyed by it).
+          ctx.loaders = createLoaders(ctx.services.store);
+          const user = await ctx.loaders.user.load(viewerId);
+          if (user) yield user;
+        }
+      } finally {
+        changes.close();
+      }
+    },
+    resolve: (user) => user,
+  }),
 );
