@@ -7,6 +7,7 @@
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer, waitFor } from './harness.ts';
+import { describeEachDialect } from './test-database.ts';
 import { expectLedgerInvariants, localIdOf, snapshot } from './ledger-db.ts';
 
 const CREATE = `mutation ($input: CreateTaskInput!) { createTask(input: $input) { __typename ... on Task { id status } ... on Error { message } } }`;
@@ -22,226 +23,228 @@ const ME = `query { me { id balance escrowed } }`;
 type User = { token: string; id: string; email: string };
 type Call = { query: string; variables: Record<string, unknown> };
 
-let server: TestServer;
-let admin: string;
-let buyerA: User;
-let buyerB: User;
-let operatorA: User;
-let operatorB: User;
-let agentA: string;
-let agentB: string;
-/** taskA (buyer A, agent A, PROCESSING), taskB (buyer B, agent B, PROCESSING), pendingA (buyer A, no agent fits). */
-const tasks = { taskA: '', taskB: '', pendingA: '' };
+describeEachDialect('access', (dialect) => {
+  let server: TestServer;
+  let admin: string;
+  let buyerA: User;
+  let buyerB: User;
+  let operatorA: User;
+  let operatorB: User;
+  let agentA: string;
+  let agentB: string;
+  /** taskA (buyer A, agent A, PROCESSING), taskB (buyer B, agent B, PROCESSING), pendingA (buyer A, no agent fits). */
+  const tasks = { taskA: '', taskB: '', pendingA: '' };
 
-async function registerExternal(operator: User, name: string, skill: string): Promise<string> {
-  const res = await server.gql(REGISTER, { input: { name, skills: [skill], mode: 'EXTERNAL', askPerUnit: 1_000 } }, operator.token);
-  expect(res.data?.registerAgent.__typename).toBe('Agent');
-  return res.data?.registerAgent.id;
-}
-
-async function post(buyer: User, skill: string): Promise<string> {
-  const res = await server.gql(CREATE, { input: { title: `Needs ${skill}`, prompt: 'Work', skills: [skill], complexity: 1, maxPrice: 10_000 } }, buyer.token);
-  expect(res.data?.createTask.__typename).toBe('Task');
-  return res.data?.createTask.id;
-}
-
-beforeAll(async () => {
-  server = await startServer({ SEED_AGENTS: 'false' });
-  admin = await server.adminToken();
-  [buyerA, buyerB, operatorA, operatorB] = await Promise.all([server.signUp('BUYER'), server.signUp('BUYER'), server.signUp('AGENT'), server.signUp('AGENT')]);
-  await server.credit(buyerA.id, 100_000);
-  await server.credit(buyerB.id, 100_000);
-  agentA = await registerExternal(operatorA, 'external-a', 'alpha');
-  agentB = await registerExternal(operatorB, 'external-b', 'beta');
-  tasks.taskA = await post(buyerA, 'alpha');
-  tasks.taskB = await post(buyerB, 'beta');
-  tasks.pendingA = await post(buyerA, 'gamma');
-  for (const [id, buyer] of [[tasks.taskA, buyerA], [tasks.taskB, buyerB]] as const) {
-    await waitFor(async () => (await server.gql(TASK, { id }, buyer.token)).data?.task?.status === 'PROCESSING', 15_000, 'assignment');
+  async function registerExternal(operator: User, name: string, skill: string): Promise<string> {
+    const res = await server.gql(REGISTER, { input: { name, skills: [skill], mode: 'EXTERNAL', askPerUnit: 1_000 } }, operator.token);
+    expect(res.data?.registerAgent.__typename).toBe('Agent');
+    return res.data?.registerAgent.id;
   }
-});
-afterAll(async () => {
-  await server?.stop();
-});
 
-/** Run a call that must be refused with a top-level error of `code`, and check that nothing was written. */
-async function expectRefused(call: Call, token: string | undefined, code: 'UNAUTHENTICATED' | 'FORBIDDEN'): Promise<void> {
-  const before = snapshot(server.databaseFile);
-  const res = await server.gql(call.query, call.variables, token);
-  expect(res.errors?.map((e) => e.extensions?.code), JSON.stringify(res)).toEqual([code]);
-  expect(res.data ?? null).toBeNull();
-  expect(snapshot(server.databaseFile)).toBe(before);
-}
+  async function post(buyer: User, skill: string): Promise<string> {
+    const res = await server.gql(CREATE, { input: { title: `Needs ${skill}`, prompt: 'Work', skills: [skill], complexity: 1, maxPrice: 10_000 } }, buyer.token);
+    expect(res.data?.createTask.__typename).toBe('Task');
+    return res.data?.createTask.id;
+  }
 
-const calls = {
-  createTask: (): Call => ({ query: CREATE, variables: { input: { title: 'Sneaky', prompt: 'Work', complexity: 1, maxPrice: 1_000 } } }),
-  cancelTask: (): Call => ({ query: CANCEL, variables: { id: tasks.pendingA } }),
-  registerAgent: (): Call => ({ query: REGISTER, variables: { input: { name: `intruder-${Date.now()}` } } }),
-  updateAgent: (): Call => ({ query: UPDATE, variables: { input: { id: agentA, status: 'PAUSED' } } }),
-  creditAccount: (): Call => ({ query: CREDIT, variables: { input: { userId: buyerA.id, amount: 1_000_000, reference: `steal-${Date.now()}` } } }),
-  submitTaskResult: (): Call => ({ query: SUBMIT, variables: { input: { taskId: tasks.taskA, result: 'forged' } } }),
-  tasks: (): Call => ({ query: TASKS, variables: {} }),
-};
-
-describe('anonymous callers', () => {
-  it.each(Object.keys(calls) as (keyof typeof calls)[])('%s: UNAUTHENTICATED, nothing written', async (name) => {
-    await expectRefused(calls[name](), undefined, 'UNAUTHENTICATED');
+  beforeAll(async () => {
+    server = await startServer({ SEED_AGENTS: 'false' }, { dialect });
+    admin = await server.adminToken();
+    [buyerA, buyerB, operatorA, operatorB] = await Promise.all([server.signUp('BUYER'), server.signUp('BUYER'), server.signUp('AGENT'), server.signUp('AGENT')]);
+    await server.credit(buyerA.id, 100_000);
+    await server.credit(buyerB.id, 100_000);
+    agentA = await registerExternal(operatorA, 'external-a', 'alpha');
+    agentB = await registerExternal(operatorB, 'external-b', 'beta');
+    tasks.taskA = await post(buyerA, 'alpha');
+    tasks.taskB = await post(buyerB, 'beta');
+    tasks.pendingA = await post(buyerA, 'gamma');
+    for (const [id, buyer] of [[tasks.taskA, buyerA], [tasks.taskB, buyerB]] as const) {
+      await waitFor(async () => (await server.gql(TASK, { id }, buyer.token)).data?.task?.status === 'PROCESSING', 15_000, 'assignment');
+    }
+  });
+  afterAll(async () => {
+    await server?.stop();
   });
 
-  it('me is null, and task(id) and node(id) of a real task are null', async () => {
-    const res = await server.gql(`query ($id: ID!) { me { id } task(id: $id) { id } node(id: $id) { id } }`, { id: tasks.taskA });
-    expect(res).toEqual({ data: { me: null, task: null, node: null } });
-  });
-});
+  /** Run a call that must be refused with a top-level error of `code`, and check that nothing was written. */
+  async function expectRefused(call: Call, token: string | undefined, code: 'UNAUTHENTICATED' | 'FORBIDDEN'): Promise<void> {
+    const before = await snapshot(server.databaseUrl);
+    const res = await server.gql(call.query, call.variables, token);
+    expect(res.errors?.map((e) => e.extensions?.code), JSON.stringify(res)).toEqual([code]);
+    expect(res.data ?? null).toBeNull();
+    expect(await snapshot(server.databaseUrl)).toBe(before);
+  }
 
-describe('expired, forged and garbage tokens', () => {
-  const sign = async (claims: { sub: string; role: string; secret?: string; exp?: number }) => {
-    const { jwt } = server.app.services.config;
-    const now = Math.floor(Date.now() / 1000);
-    return new SignJWT({ role: claims.role })
-      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-      .setSubject(claims.sub)
-      .setIssuedAt(now - 7_200)
-      .setExpirationTime(claims.exp ?? now - 3_600)
-      .setIssuer(jwt.issuer)
-      .setAudience(jwt.audience)
-      .sign(new TextEncoder().encode(claims.secret ?? jwt.secret));
+  const calls = {
+    createTask: (): Call => ({ query: CREATE, variables: { input: { title: 'Sneaky', prompt: 'Work', complexity: 1, maxPrice: 1_000 } } }),
+    cancelTask: (): Call => ({ query: CANCEL, variables: { id: tasks.pendingA } }),
+    registerAgent: (): Call => ({ query: REGISTER, variables: { input: { name: `intruder-${Date.now()}` } } }),
+    updateAgent: (): Call => ({ query: UPDATE, variables: { input: { id: agentA, status: 'PAUSED' } } }),
+    creditAccount: (): Call => ({ query: CREDIT, variables: { input: { userId: buyerA.id, amount: 1_000_000, reference: `steal-${Date.now()}` } } }),
+    submitTaskResult: (): Call => ({ query: SUBMIT, variables: { input: { taskId: tasks.taskA, result: 'forged' } } }),
+    tasks: (): Call => ({ query: TASKS, variables: {} }),
   };
 
-  it('an expired token: UNAUTHENTICATED, saying it expired', async () => {
-    const expired = await sign({ sub: localIdOf(buyerA.id), role: 'BUYER' });
-    await expectRefused(calls.createTask(), expired, 'UNAUTHENTICATED');
-    const res = await server.gql(CREATE, calls.createTask().variables, expired);
-    expect(res.errors?.[0]?.message).toMatch(/expired/);
-    expect((await server.gql(ME, {}, expired)).data?.me).toBeNull();
-  });
-
-  it('a token signed with another key, claiming ADMIN: UNAUTHENTICATED', async () => {
-    const forged = await sign({ sub: localIdOf(buyerA.id), role: 'ADMIN', secret: 'another-secret-that-is-long-enough-too', exp: Math.floor(Date.now() / 1000) + 600 });
-    await expectRefused(calls.creditAccount(), forged, 'UNAUTHENTICATED');
-  });
-
-  it('an unsigned (alg: none) token: UNAUTHENTICATED', async () => {
-    const encode = (part: object) => Buffer.from(JSON.stringify(part)).toString('base64url');
-    const exp = Math.floor(Date.now() / 1000) + 600;
-    const unsigned = `${encode({ alg: 'none', typ: 'JWT' })}.${encode({ sub: localIdOf(buyerA.id), role: 'ADMIN', iat: exp - 600, exp, iss: 'aicp', aud: 'aicp-api' })}.`;
-    await expectRefused(calls.creditAccount(), unsigned, 'UNAUTHENTICATED');
-  });
-
-  it.each(['garbage', 'a.b.c', ''])('the token "%s": UNAUTHENTICATED', async (token) => {
-    await expectRefused(calls.createTask(), token || ' ', 'UNAUTHENTICATED');
-  });
-
-  it("a real token whose payload was changed to claim ADMIN: UNAUTHENTICATED", async () => {
-    const [header, payload, signature] = operatorA.token.split('.');
-    const claims = JSON.parse(Buffer.from(payload ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
-    const tampered = `${header}.${Buffer.from(JSON.stringify({ ...claims, role: 'ADMIN' })).toString('base64url')}.${signature}`;
-    await expectRefused(calls.creditAccount(), tampered, 'UNAUTHENTICATED');
-  });
-
-  it('an Authorization header that is not Bearer: UNAUTHENTICATED', async () => {
-    const before = snapshot(server.databaseFile);
-    const response = await fetch(server.graphqlUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from('admin:admin').toString('base64')}` },
-      body: JSON.stringify({ query: CREATE, variables: calls.createTask().variables }),
+  describe('anonymous callers', () => {
+    it.each(Object.keys(calls) as (keyof typeof calls)[])('%s: UNAUTHENTICATED, nothing written', async (name) => {
+      await expectRefused(calls[name](), undefined, 'UNAUTHENTICATED');
     });
-    const body = (await response.json()) as { errors?: { extensions?: { code?: string } }[] };
-    expect(body.errors?.map((e) => e.extensions?.code)).toEqual(['UNAUTHENTICATED']);
-    expect(snapshot(server.databaseFile)).toBe(before);
-  });
-});
 
-describe('the wrong role', () => {
-  it.each([
-    ['createTask', 'an operator', () => operatorA.token],
-    ['createTask', 'an admin', () => admin],
-    ['registerAgent', 'a buyer', () => buyerA.token],
-    ['registerAgent', 'an admin', () => admin],
-    ['creditAccount', 'a buyer', () => buyerA.token],
-    ['creditAccount', 'an operator', () => operatorA.token],
-    ['submitTaskResult', 'a buyer', () => buyerA.token],
-    ['updateAgent', 'a buyer', () => buyerA.token],
-    ['cancelTask', 'an operator', () => operatorA.token],
-  ] as const)('%s by %s: FORBIDDEN, nothing written', async (name, _who, token) => {
-    await expectRefused(calls[name](), token(), 'FORBIDDEN');
-  });
-});
-
-describe('strangers', () => {
-  it('another buyer cannot cancel my task: for them it does not exist, and it stays PENDING with its escrow', async () => {
-    // One rule for every task mutation (task/access.ts): a task you may not read is NotFoundError, as in submitTaskResult.
-    const before = snapshot(server.databaseFile);
-    const stranger = await server.gql(CANCEL, calls.cancelTask().variables, buyerB.token);
-    expect(stranger.data?.cancelTask.__typename).toBe('NotFoundError');
-    expect(snapshot(server.databaseFile)).toBe(before);
-    expect((await server.gql(TASK, { id: tasks.pendingA }, buyerA.token)).data?.task.status).toBe('PENDING');
-    expectLedgerInvariants(server.databaseFile);
+    it('me is null, and task(id) and node(id) of a real task are null', async () => {
+      const res = await server.gql(`query ($id: ID!) { me { id } task(id: $id) { id } node(id: $id) { id } }`, { id: tasks.taskA });
+      expect(res).toEqual({ data: { me: null, task: null, node: null } });
+    });
   });
 
-  it('another operator cannot change my agent: FORBIDDEN, and it stays ONLINE', async () => {
-    await expectRefused(calls.updateAgent(), operatorB.token, 'FORBIDDEN');
-    const agent = await server.gql(`query ($id: ID!) { agent(id: $id) { status } }`, { id: agentA });
-    expect(agent.data?.agent.status).toBe('ONLINE');
-  });
-
-  it("another operator cannot answer for my agent's task; an admin cannot either", async () => {
-    const before = snapshot(server.databaseFile);
-    // The task is not visible to operator B, so for B it does not exist.
-    const stranger = await server.gql(SUBMIT, calls.submitTaskResult().variables, operatorB.token);
-    expect(stranger.data?.submitTaskResult.__typename).toBe('NotFoundError');
-    expect(snapshot(server.databaseFile)).toBe(before);
-    await expectRefused(calls.submitTaskResult(), admin, 'FORBIDDEN');
-    expect((await server.gql(TASK, { id: tasks.taskA }, operatorA.token)).data?.task.status).toBe('PROCESSING');
-  });
-
-  it("task(id) and node(id) of someone else's task are null", async () => {
-    for (const token of [buyerB.token, operatorB.token]) {
-      const res = await server.gql(TASK, { id: tasks.taskA }, token);
-      expect(res).toEqual({ data: { task: null, node: null } });
-    }
-    // ...and visible to its buyer, the operator of its agent, and an admin.
-    for (const token of [buyerA.token, operatorA.token, admin]) {
-      const res = await server.gql(TASK, { id: tasks.taskA }, token);
-      expect(res.data).toEqual({ task: { id: tasks.taskA, status: 'PROCESSING' }, node: { id: tasks.taskA } });
-    }
-  });
-
-  it("node(id) of another user is null; a user's own is not", async () => {
-    expect((await server.gql(`query ($id: ID!) { node(id: $id) { id } }`, { id: buyerA.id }, buyerB.token)).data?.node).toBeNull();
-    expect((await server.gql(`query ($id: ID!) { node(id: $id) { id } }`, { id: buyerA.id }, buyerA.token)).data?.node).toEqual({ id: buyerA.id });
-  });
-
-  it('tasks() lists a buyer only their own, an operator only their agents\', an admin all', async () => {
-    const listed = async (token: string) => {
-      const res = await server.gql(TASKS, {}, token);
-      const ids = (res.data?.tasks.edges as { node: { id: string } }[]).map((e) => e.node.id);
-      expect(res.data?.tasks.totalCount).toBe(ids.length);
-      return new Set(ids);
+  describe('expired, forged and garbage tokens', () => {
+    const sign = async (claims: { sub: string; role: string; secret?: string; exp?: number }) => {
+      const { jwt } = server.app.services.config;
+      const now = Math.floor(Date.now() / 1000);
+      return new SignJWT({ role: claims.role })
+        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+        .setSubject(claims.sub)
+        .setIssuedAt(now - 7_200)
+        .setExpirationTime(claims.exp ?? now - 3_600)
+        .setIssuer(jwt.issuer)
+        .setAudience(jwt.audience)
+        .sign(new TextEncoder().encode(claims.secret ?? jwt.secret));
     };
-    expect(await listed(buyerA.token)).toEqual(new Set([tasks.taskA, tasks.pendingA]));
-    expect(await listed(buyerB.token)).toEqual(new Set([tasks.taskB]));
-    expect(await listed(operatorA.token)).toEqual(new Set([tasks.taskA]));
-    expect(await listed(operatorB.token)).toEqual(new Set([tasks.taskB]));
-    expect(await listed(admin)).toEqual(new Set([tasks.taskA, tasks.taskB, tasks.pendingA]));
+
+    it('an expired token: UNAUTHENTICATED, saying it expired', async () => {
+      const expired = await sign({ sub: localIdOf(buyerA.id), role: 'BUYER' });
+      await expectRefused(calls.createTask(), expired, 'UNAUTHENTICATED');
+      const res = await server.gql(CREATE, calls.createTask().variables, expired);
+      expect(res.errors?.[0]?.message).toMatch(/expired/);
+      expect((await server.gql(ME, {}, expired)).data?.me).toBeNull();
+    });
+
+    it('a token signed with another key, claiming ADMIN: UNAUTHENTICATED', async () => {
+      const forged = await sign({ sub: localIdOf(buyerA.id), role: 'ADMIN', secret: 'another-secret-that-is-long-enough-too', exp: Math.floor(Date.now() / 1000) + 600 });
+      await expectRefused(calls.creditAccount(), forged, 'UNAUTHENTICATED');
+    });
+
+    it('an unsigned (alg: none) token: UNAUTHENTICATED', async () => {
+      const encode = (part: object) => Buffer.from(JSON.stringify(part)).toString('base64url');
+      const exp = Math.floor(Date.now() / 1000) + 600;
+      const unsigned = `${encode({ alg: 'none', typ: 'JWT' })}.${encode({ sub: localIdOf(buyerA.id), role: 'ADMIN', iat: exp - 600, exp, iss: 'aicp', aud: 'aicp-api' })}.`;
+      await expectRefused(calls.creditAccount(), unsigned, 'UNAUTHENTICATED');
+    });
+
+    it.each(['garbage', 'a.b.c', ''])('the token "%s": UNAUTHENTICATED', async (token) => {
+      await expectRefused(calls.createTask(), token || ' ', 'UNAUTHENTICATED');
+    });
+
+    it("a real token whose payload was changed to claim ADMIN: UNAUTHENTICATED", async () => {
+      const [header, payload, signature] = operatorA.token.split('.');
+      const claims = JSON.parse(Buffer.from(payload ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+      const tampered = `${header}.${Buffer.from(JSON.stringify({ ...claims, role: 'ADMIN' })).toString('base64url')}.${signature}`;
+      await expectRefused(calls.creditAccount(), tampered, 'UNAUTHENTICATED');
+    });
+
+    it('an Authorization header that is not Bearer: UNAUTHENTICATED', async () => {
+      const before = await snapshot(server.databaseUrl);
+      const response = await fetch(server.graphqlUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from('admin:admin').toString('base64')}` },
+        body: JSON.stringify({ query: CREATE, variables: calls.createTask().variables }),
+      });
+      const body = (await response.json()) as { errors?: { extensions?: { code?: string } }[] };
+      expect(body.errors?.map((e) => e.extensions?.code)).toEqual(['UNAUTHENTICATED']);
+      expect(await snapshot(server.databaseUrl)).toBe(before);
+    });
   });
 
-  it("another user's balance is not shown through a task's buyer", async () => {
-    const res = await server.gql(`query ($id: ID!) { task(id: $id) { buyer { email balance escrowed } } }`, { id: tasks.taskA }, operatorA.token);
-    expect(res.data?.task.buyer).toEqual({ email: expect.stringMatching(/^\w\*\*\*@/), balance: 0, escrowed: 0 });
-    const own = (await server.gql(ME, {}, buyerA.token)).data?.me;
-    expect(own).toMatchObject({ balance: 100_000 - 20_000, escrowed: 20_000 });
+  describe('the wrong role', () => {
+    it.each([
+      ['createTask', 'an operator', () => operatorA.token],
+      ['createTask', 'an admin', () => admin],
+      ['registerAgent', 'a buyer', () => buyerA.token],
+      ['registerAgent', 'an admin', () => admin],
+      ['creditAccount', 'a buyer', () => buyerA.token],
+      ['creditAccount', 'an operator', () => operatorA.token],
+      ['submitTaskResult', 'a buyer', () => buyerA.token],
+      ['updateAgent', 'a buyer', () => buyerA.token],
+      ['cancelTask', 'an operator', () => operatorA.token],
+    ] as const)('%s by %s: FORBIDDEN, nothing written', async (name, _who, token) => {
+      await expectRefused(calls[name](), token(), 'FORBIDDEN');
+    });
   });
-});
 
-// Last, because it changes what the tests above rely on: the refusals were not a broken mutation.
-describe('the rightful caller, for contrast', () => {
-  it("the operator of a task's agent may submit its result: COMPLETED, agent paid, rest refunded", async () => {
-    const res = await server.gql(SUBMIT, { input: { taskId: tasks.taskA, result: 'the real answer' } }, operatorA.token);
-    expect(res.data?.submitTaskResult).toEqual({ __typename: 'Task', status: 'COMPLETED' });
-    const agent = await server.gql(`query ($id: ID!) { agent(id: $id) { balance earnings tasksCompleted } }`, { id: agentA });
-    expect(agent.data?.agent).toEqual({ balance: 1_000, earnings: 1_000, tasksCompleted: 1 });
-    expect((await server.gql(ME, {}, buyerA.token)).data?.me).toMatchObject({ balance: 100_000 - 10_000 - 1_000, escrowed: 10_000 });
-    expectLedgerInvariants(server.databaseFile);
+  describe('strangers', () => {
+    it('another buyer cannot cancel my task: for them it does not exist, and it stays PENDING with its escrow', async () => {
+      // One rule for every task mutation (task/access.ts): a task you may not read is NotFoundError, as in submitTaskResult.
+      const before = await snapshot(server.databaseUrl);
+      const stranger = await server.gql(CANCEL, calls.cancelTask().variables, buyerB.token);
+      expect(stranger.data?.cancelTask.__typename).toBe('NotFoundError');
+      expect(await snapshot(server.databaseUrl)).toBe(before);
+      expect((await server.gql(TASK, { id: tasks.pendingA }, buyerA.token)).data?.task.status).toBe('PENDING');
+      await expectLedgerInvariants(server.databaseUrl);
+    });
+
+    it('another operator cannot change my agent: FORBIDDEN, and it stays ONLINE', async () => {
+      await expectRefused(calls.updateAgent(), operatorB.token, 'FORBIDDEN');
+      const agent = await server.gql(`query ($id: ID!) { agent(id: $id) { status } }`, { id: agentA });
+      expect(agent.data?.agent.status).toBe('ONLINE');
+    });
+
+    it("another operator cannot answer for my agent's task; an admin cannot either", async () => {
+      const before = await snapshot(server.databaseUrl);
+      // The task is not visible to operator B, so for B it does not exist.
+      const stranger = await server.gql(SUBMIT, calls.submitTaskResult().variables, operatorB.token);
+      expect(stranger.data?.submitTaskResult.__typename).toBe('NotFoundError');
+      expect(await snapshot(server.databaseUrl)).toBe(before);
+      await expectRefused(calls.submitTaskResult(), admin, 'FORBIDDEN');
+      expect((await server.gql(TASK, { id: tasks.taskA }, operatorA.token)).data?.task.status).toBe('PROCESSING');
+    });
+
+    it("task(id) and node(id) of someone else's task are null", async () => {
+      for (const token of [buyerB.token, operatorB.token]) {
+        const res = await server.gql(TASK, { id: tasks.taskA }, token);
+        expect(res).toEqual({ data: { task: null, node: null } });
+      }
+      // ...and visible to its buyer, the operator of its agent, and an admin.
+      for (const token of [buyerA.token, operatorA.token, admin]) {
+        const res = await server.gql(TASK, { id: tasks.taskA }, token);
+        expect(res.data).toEqual({ task: { id: tasks.taskA, status: 'PROCESSING' }, node: { id: tasks.taskA } });
+      }
+    });
+
+    it("node(id) of another user is null; a user's own is not", async () => {
+      expect((await server.gql(`query ($id: ID!) { node(id: $id) { id } }`, { id: buyerA.id }, buyerB.token)).data?.node).toBeNull();
+      expect((await server.gql(`query ($id: ID!) { node(id: $id) { id } }`, { id: buyerA.id }, buyerA.token)).data?.node).toEqual({ id: buyerA.id });
+    });
+
+    it('tasks() lists a buyer only their own, an operator only their agents\', an admin all', async () => {
+      const listed = async (token: string) => {
+        const res = await server.gql(TASKS, {}, token);
+        const ids = (res.data?.tasks.edges as { node: { id: string } }[]).map((e) => e.node.id);
+        expect(res.data?.tasks.totalCount).toBe(ids.length);
+        return new Set(ids);
+      };
+      expect(await listed(buyerA.token)).toEqual(new Set([tasks.taskA, tasks.pendingA]));
+      expect(await listed(buyerB.token)).toEqual(new Set([tasks.taskB]));
+      expect(await listed(operatorA.token)).toEqual(new Set([tasks.taskA]));
+      expect(await listed(operatorB.token)).toEqual(new Set([tasks.taskB]));
+      expect(await listed(admin)).toEqual(new Set([tasks.taskA, tasks.taskB, tasks.pendingA]));
+    });
+
+    it("another user's balance is not shown through a task's buyer", async () => {
+      const res = await server.gql(`query ($id: ID!) { task(id: $id) { buyer { email balance escrowed } } }`, { id: tasks.taskA }, operatorA.token);
+      expect(res.data?.task.buyer).toEqual({ email: expect.stringMatching(/^\w\*\*\*@/), balance: 0, escrowed: 0 });
+      const own = (await server.gql(ME, {}, buyerA.token)).data?.me;
+      expect(own).toMatchObject({ balance: 100_000 - 20_000, escrowed: 20_000 });
+    });
+  });
+
+  // Last, because it changes what the tests above rely on: the refusals were not a broken mutation.
+  describe('the rightful caller, for contrast', () => {
+    it("the operator of a task's agent may submit its result: COMPLETED, agent paid, rest refunded", async () => {
+      const res = await server.gql(SUBMIT, { input: { taskId: tasks.taskA, result: 'the real answer' } }, operatorA.token);
+      expect(res.data?.submitTaskResult).toEqual({ __typename: 'Task', status: 'COMPLETED' });
+      const agent = await server.gql(`query ($id: ID!) { agent(id: $id) { balance earnings tasksCompleted } }`, { id: agentA });
+      expect(agent.data?.agent).toEqual({ balance: 1_000, earnings: 1_000, tasksCompleted: 1 });
+      expect((await server.gql(ME, {}, buyerA.token)).data?.me).toMatchObject({ balance: 100_000 - 10_000 - 1_000, escrowed: 10_000 });
+      await expectLedgerInvariants(server.databaseUrl);
+    });
   });
 });

@@ -1,6 +1,10 @@
 /**
  * The dashboard in a real browser against the real server: live overview, the buyer's whole path through
  * the UI, a malicious prompt, and a server restart while the page is open.
+ *
+ * SQLite only, unlike the other e2e files (test-database.ts): the page reads everything through the same
+ * GraphQL queries and subscriptions those files already run on both databases, so a second browser run
+ * would test the database layer again at the price of the slowest file of the suite, not the UI.
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,13 +1,13 @@
 /**
- * Whole-system test harness: the real app on a real SQLite file, listening on a free port, driven over
- * real HTTP. Each server gets its own temporary folder, removed on stop. The HTTP GraphQL client and the
- * account basics (sign-up, admin, credit) live here too, shared by child-process servers and market-ops.ts.
+ * Whole-system test harness: the real app on a real database (a SQLite file or a PostgreSQL database,
+ * fresh per server unless shared: see test-database.ts), listening on a free port, driven over real HTTP.
+ * The HTTP GraphQL client and the account basics (sign-up, admin, credit) live here too, shared by
+ * child-process servers and market-ops.ts.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type App, buildApp } from '../app.ts';
 import { type Env, loadConfig } from '../config.ts';
+import { createTestDatabase, dialectOf, type TestDatabase, type TestDialect } from './test-database.ts';
 
 export const ADMIN = { email: 'admin@aicp.test', password: 'admin-password-1' };
 
@@ -84,8 +84,15 @@ export interface TestServer {
   graphqlUrl: string;
   wsUrl: string;
   port: number;
+  /** A temporary folder of this server's (with SQLite, the database file is in it). */
   dir: string;
+  dialect: TestDialect;
+  /** The server's DATABASE_URL (a SQLite file or a `postgres://` URL): what the ledger-db.ts audits take. */
+  databaseUrl: string;
+  /** @deprecated the same as `databaseUrl` (a `postgres://` URL on PostgreSQL, despite the name). */
   databaseFile: string;
+  /** The database, to start another server on it: `startServer(env, { database: server.database })`. */
+  database: TestDatabase;
   app: App;
   /** POST a GraphQL operation; `token` goes in the Authorization header. */
   gql: Gql;
@@ -100,21 +107,50 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-export async function startServer(env: Partial<Env> = {}, options: { dir?: string; port?: number } = {}): Promise<TestServer> {
-  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'aicp-test-'));
-  const databaseFile = join(dir, 'aicp.sqlite');
+export interface StartOptions {
+  /** The dialect of the fresh database this server gets (default sqlite). */
+  dialect?: TestDialect;
+  /** Share another server's database instead (that server's `database`); it is not dropped on stop. */
+  database?: TestDatabase;
+  /** SQLite only, the older way to share: the folder holding another server's `aicp.sqlite`. */
+  dir?: string;
+  port?: number;
+}
+
+/** The database a server runs on, and whether it is this server's to drop when it stops. */
+async function databaseFor(env: Partial<Env>, options: StartOptions): Promise<{ database: TestDatabase; owned: boolean }> {
+  if (options.database) return { database: options.database, owned: false };
+  if (env.DATABASE_URL) {
+    const url = env.DATABASE_URL;
+    return { database: { dialect: dialectOf(url), url, dir: options.dir ?? '', drop: async () => {} }, owned: false };
+  }
+  if (options.dir) {
+    const dir = options.dir;
+    return { database: { dialect: 'sqlite', url: join(dir, 'aicp.sqlite'), dir, drop: async () => {} }, owned: false };
+  }
+  return { database: await createTestDatabase(options.dialect ?? 'sqlite'), owned: true };
+}
+
+export async function startServer(env: Partial<Env> = {}, options: StartOptions = {}): Promise<TestServer> {
+  const { database, owned } = await databaseFor(env, options);
   const baseEnv: Env = {
     NODE_ENV: 'test',
     HOST: '127.0.0.1',
     PORT: String(options.port ?? 0),
-    DATABASE_URL: databaseFile,
+    DATABASE_URL: database.url,
     JWT_SECRET: 'test-secret-that-is-long-enough-for-hs256',
     ADMIN_EMAIL: ADMIN.email,
     ADMIN_PASSWORD: ADMIN.password,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     AI_RETRY_BASE_MS: '10',
   };
-  let app = await buildApp(loadConfig({ ...baseEnv, ...env }));
+  let app: App;
+  try {
+    app = await buildApp(loadConfig({ ...baseEnv, ...env }));
+  } catch (error) {
+    if (owned) await database.drop();
+    throw error;
+  }
   const { port } = await app.start();
   const url = `http://127.0.0.1:${port}`;
   const gql = httpGql(`${url}/graphql`);
@@ -124,8 +160,11 @@ export async function startServer(env: Partial<Env> = {}, options: { dir?: strin
     graphqlUrl: `${url}/graphql`,
     wsUrl: `ws://127.0.0.1:${port}/graphql`,
     port,
-    dir,
-    databaseFile,
+    dir: database.dir,
+    dialect: database.dialect,
+    databaseUrl: database.url,
+    databaseFile: database.url,
+    database,
     get app() {
       return app;
     },
@@ -138,7 +177,7 @@ export async function startServer(env: Partial<Env> = {}, options: { dir?: strin
     },
     async stop() {
       await app.stop({ graceMs: 0 });
-      if (!options.dir) rmSync(dir, { recursive: true, force: true });
+      if (owned) await database.drop();
     },
   };
   return server;

@@ -1,25 +1,63 @@
 /**
- * The server's SQLite file read directly, beside the running server (WAL lets it, even from another
- * process), so whole-system tests can check what was really written without trusting the API they are
- * testing: the ledger's invariants, one task's transfers and escrow, the whole market's books, and that a
- * refused call wrote nothing. One helper writes: `expireLease`, to stage a stalled lease holder.
+ * The server's database read directly, beside the running server (SQLite's WAL lets another connection
+ * in, even from another process; PostgreSQL is a server), so whole-system tests can check what was really
+ * written without trusting the API they are testing: the ledger's invariants, one task's transfers and
+ * escrow, the whole market's books, and that a refused call wrote nothing. One helper writes:
+ * `expireLease`, to stage a stalled lease holder. Every helper takes the server's DATABASE_URL (a SQLite
+ * file or a `postgres://` URL; `TestServer.databaseUrl`) and works on both dialects.
  */
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import { expect } from 'vitest';
+import { dialectOf } from './test-database.ts';
+
+type Row = Record<string, unknown>;
+
+/** One connection for one look: the same SQL on both dialects, `?` placeholders. */
+interface AuditConnection {
+  all<T = Row>(sql: string, ...params: unknown[]): Promise<T[]>;
+  /** Rows changed. */
+  run(sql: string, ...params: unknown[]): Promise<number>;
+}
+
+/** `?` placeholders as PostgreSQL's `$1, $2…` (the SQL here and in tests has no `?` inside strings). */
+const numbered = (sql: string) => {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+};
 
 /**
- * Open the file for one look and close it again. Read-only unless `writable`; the audits open it
- * writable, as they always have, because they also run on the file of a killed child server.
+ * Open the database for one look and close it again. SQLite is opened writable, as it always has been:
+ * the audits also run on the file of a killed child server, whose WAL they may need to recover.
  */
-function withDatabase<T>(file: string, use: (db: Database.Database) => T, { writable = false } = {}): T {
-  const db = new Database(file, { readonly: !writable, fileMustExist: true });
+async function withDatabase<T>(url: string, use: (db: AuditConnection) => Promise<T>): Promise<T> {
+  if (dialectOf(url) === 'postgres') {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      return await use({
+        all: async <R,>(sql: string, ...params: unknown[]) => (await client.query(numbered(sql), params)).rows as R[],
+        run: async (sql, ...params) => (await client.query(numbered(sql), params)).rowCount ?? 0,
+      });
+    } finally {
+      await client.end();
+    }
+  }
+  const db = new Database(url, { fileMustExist: true });
   try {
     db.pragma('busy_timeout = 5000');
-    return use(db);
+    return await use({
+      all: async <R,>(sql: string, ...params: unknown[]) => db.prepare(sql).all(...params) as R[],
+      run: async (sql, ...params) => db.prepare(sql).run(...params).changes,
+    });
   } finally {
     db.close();
   }
 }
+
+/** BIGINT and COUNT arrive as strings from PostgreSQL (in a process that did not set a type parser). */
+const num = (value: unknown): number => Number(value);
+const numOrNull = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
 
 /** Decode a Relay global ID (base64 of `<Type>:<id>`) to its local (database) id, checking the type when given. */
 export function localIdOf(globalId: string, type?: 'Task' | 'User' | 'Agent'): string {
@@ -29,37 +67,41 @@ export function localIdOf(globalId: string, type?: 'Task' | 'User' | 'Agent'): s
   return decoded.slice(colon + 1);
 }
 
-const count = (db: Database.Database, sql: string, ...params: unknown[]) => Number((db.prepare(sql).get(...params) as { n: number | bigint }).n);
-const ledgerSum = (db: Database.Database) => count(db, 'SELECT COALESCE(SUM(balance), 0) AS n FROM accounts');
+const count = async (db: AuditConnection, sql: string, ...params: unknown[]) => num((await db.all<{ n: unknown }>(sql, ...params))[0]?.n);
+const ledgerSum = (db: AuditConnection) => count(db, 'SELECT COALESCE(SUM(balance), 0) AS n FROM accounts');
 /** Accounts other than `world` below zero (never allowed). */
-const negativeAccounts = (db: Database.Database) =>
-  (db.prepare("SELECT id FROM accounts WHERE balance < 0 AND id <> 'world'").all() as { id: string }[]).map((r) => r.id);
+const negativeAccounts = async (db: AuditConnection) =>
+  (await db.all<{ id: string }>("SELECT id FROM accounts WHERE balance < 0 AND id <> 'world' ORDER BY id")).map((r) => r.id);
 
-export function accountBalance(file: string, accountId: string): number | undefined {
-  return withDatabase(file, (db) => {
-    const row = db.prepare('SELECT balance FROM accounts WHERE id = ?').get(accountId) as { balance: number } | undefined;
-    return row?.balance;
+export async function accountBalance(url: string, accountId: string): Promise<number | undefined> {
+  return withDatabase(url, async (db) => {
+    const [row] = await db.all<{ balance: unknown }>('SELECT balance FROM accounts WHERE id = ?', accountId);
+    return row ? num(row.balance) : undefined;
   });
 }
 
-/** Rows of a table matching a simple SQL condition (test-only; the condition is written by the test). */
-export function countRows(file: string, table: 'tasks' | 'transfers' | 'users' | 'agents' | 'task_events', where = '1 = 1', ...params: unknown[]): number {
-  return withDatabase(file, (db) => count(db, `SELECT COUNT(*) AS n FROM ${table} WHERE ${where}`, ...params));
+/** Rows of a table matching a simple SQL condition (test-only; the condition is written by the test, `?` placeholders). */
+export async function countRows(url: string, table: 'tasks' | 'transfers' | 'users' | 'agents' | 'task_events', where = '1 = 1', ...params: unknown[]): Promise<number> {
+  return withDatabase(url, (db) => count(db, `SELECT COUNT(*) AS n FROM ${table} WHERE ${where}`, ...params));
 }
+
+/** Every column of every row, numbers as numbers: the same value whichever dialect (or type parser) read it. */
+const normalized = (rows: Row[]) =>
+  rows.map((row) => Object.fromEntries(Object.entries(row).map(([key, value]) => [key, typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value])));
 
 /**
  * Everything a refused call could have changed, as one comparable value: users, accounts, transfers,
  * agents, tasks and events. Two equal snapshots mean nothing was written in between.
  */
-export function snapshot(file: string): string {
-  return withDatabase(file, (db) =>
+export async function snapshot(url: string): Promise<string> {
+  return withDatabase(url, async (db) =>
     JSON.stringify({
-      users: db.prepare('SELECT id, email, role FROM users ORDER BY id').all(),
-      accounts: db.prepare('SELECT id, balance FROM accounts ORDER BY id').all(),
-      transfers: db.prepare('SELECT id, amount FROM transfers ORDER BY id').all(),
-      agents: db.prepare('SELECT * FROM agents ORDER BY id').all(),
-      tasks: db.prepare('SELECT * FROM tasks ORDER BY id').all(),
-      events: db.prepare('SELECT COUNT(*) AS n FROM task_events').get(),
+      users: normalized(await db.all('SELECT id, email, role FROM users ORDER BY id')),
+      accounts: normalized(await db.all('SELECT id, balance FROM accounts ORDER BY id')),
+      transfers: normalized(await db.all('SELECT id, amount FROM transfers ORDER BY id')),
+      agents: normalized(await db.all('SELECT * FROM agents ORDER BY id')),
+      tasks: normalized(await db.all('SELECT * FROM tasks ORDER BY id')),
+      events: await count(db, 'SELECT COUNT(*) AS n FROM task_events'),
     }),
   );
 }
@@ -69,47 +111,41 @@ export function snapshot(file: string): string {
  * negative; every balance is exactly what its transfers say; an open task's escrow holds its maxPrice
  * and a final task's escrow is empty; transfer ids are unique.
  */
-export function expectLedgerInvariants(file: string): void {
-  withDatabase(file, (db) => {
-    expect(ledgerSum(db), 'balances sum to zero').toBe(0);
+export async function expectLedgerInvariants(url: string): Promise<void> {
+  await withDatabase(url, async (db) => {
+    expect(await ledgerSum(db), 'balances sum to zero').toBe(0);
 
     // With the balances, not just the ids: a failure here should say by how much.
-    const negative = db.prepare("SELECT id, balance FROM accounts WHERE balance < 0 AND id <> 'world'").all();
+    const negative = normalized(await db.all("SELECT id, balance FROM accounts WHERE balance < 0 AND id <> 'world'"));
     expect(negative, 'no account but the world is negative').toEqual([]);
 
-    const drift = db
-      .prepare(
-        `SELECT a.id, a.balance,
-                COALESCE((SELECT SUM(amount) FROM transfers WHERE credit_account = a.id), 0)
-              - COALESCE((SELECT SUM(amount) FROM transfers WHERE debit_account = a.id), 0) AS expected
-           FROM accounts a`,
-      )
-      .all() as { id: string; balance: number; expected: number }[];
+    const drift = await db.all<{ id: string; balance: unknown; expected: unknown }>(
+      `SELECT a.id, a.balance,
+              COALESCE((SELECT SUM(amount) FROM transfers WHERE credit_account = a.id), 0)
+            - COALESCE((SELECT SUM(amount) FROM transfers WHERE debit_account = a.id), 0) AS expected
+         FROM accounts a`,
+    );
     expect(
-      drift.filter((a) => a.balance !== a.expected),
+      drift.filter((a) => num(a.balance) !== num(a.expected)),
       'every balance equals its transfers',
     ).toEqual([]);
 
-    const finalEscrows = db
-      .prepare(
-        `SELECT t.id, t.status, a.balance FROM tasks t JOIN accounts a ON a.id = 'escrow:' || t.id
-          WHERE t.status IN ('COMPLETED', 'FAILED', 'CANCELLED') AND a.balance <> 0`,
-      )
-      .all();
-    expect(finalEscrows, 'escrows of final tasks are empty').toEqual([]);
+    const finalEscrows = await db.all(
+      `SELECT t.id, t.status, a.balance FROM tasks t JOIN accounts a ON a.id = 'escrow:' || t.id
+        WHERE t.status IN ('COMPLETED', 'FAILED', 'CANCELLED') AND a.balance <> 0`,
+    );
+    expect(normalized(finalEscrows), 'escrows of final tasks are empty').toEqual([]);
 
-    const openEscrows = db
-      .prepare(
-        `SELECT t.id, t.max_price, a.balance FROM tasks t LEFT JOIN accounts a ON a.id = 'escrow:' || t.id
-          WHERE t.status IN ('PENDING', 'ASSIGNED', 'PROCESSING') AND (a.balance IS NULL OR a.balance <> t.max_price)`,
-      )
-      .all();
-    expect(openEscrows, 'open tasks hold exactly maxPrice in escrow').toEqual([]);
+    const openEscrows = await db.all(
+      `SELECT t.id, t.max_price, a.balance FROM tasks t LEFT JOIN accounts a ON a.id = 'escrow:' || t.id
+        WHERE t.status IN ('PENDING', 'ASSIGNED', 'PROCESSING') AND (a.balance IS NULL OR a.balance <> t.max_price)`,
+    );
+    expect(normalized(openEscrows), 'open tasks hold exactly maxPrice in escrow').toEqual([]);
 
-    const ids = db.prepare('SELECT COUNT(*) AS n, COUNT(DISTINCT id) AS distinctIds FROM transfers').get() as { n: number; distinctIds: number };
-    expect(ids.distinctIds, 'transfer ids are unique').toBe(ids.n);
+    const [ids] = await db.all<{ n: unknown; distinct_ids: unknown }>('SELECT COUNT(*) AS n, COUNT(DISTINCT id) AS distinct_ids FROM transfers');
+    expect(num(ids?.distinct_ids), 'transfer ids are unique').toBe(num(ids?.n));
 
-    expect(walletHistoryProblems(db), 'each wallet history is numbered 1..entries and its balanceAfter replays its transfers').toEqual([]);
+    expect(await walletHistoryProblems(db), 'each wallet history is numbered 1..entries and its balanceAfter replays its transfers').toEqual([]);
   });
 }
 
@@ -118,40 +154,41 @@ export function expectLedgerInvariants(file: string): void {
  * balance-after must equal the running sum, the numbers must have no gap, and the last must be the
  * account's balance and its count of entries. Returns what disagrees (empty when all is well).
  */
-function walletHistoryProblems(db: Database.Database): string[] {
-  const sides = db
-    .prepare(
-      `SELECT debit_account AS account, debit_entry AS entry, -amount AS delta, debit_balance_after AS after FROM transfers
-       UNION ALL
-       SELECT credit_account, credit_entry, amount, credit_balance_after FROM transfers
-       ORDER BY account, entry`,
-    )
-    .all() as { account: string; entry: number; delta: number; after: number }[];
-  const accounts = new Map((db.prepare('SELECT id, balance, entries FROM accounts').all() as { id: string; balance: number; entries: number }[]).map((a) => [a.id, a]));
+async function walletHistoryProblems(db: AuditConnection): Promise<string[]> {
+  const sides = await db.all<{ account: string; entry: unknown; delta: unknown; after: unknown }>(
+    `SELECT debit_account AS account, debit_entry AS entry, -amount AS delta, debit_balance_after AS after FROM transfers
+     UNION ALL
+     SELECT credit_account, credit_entry, amount, credit_balance_after FROM transfers
+     ORDER BY account, entry`,
+  );
+  const accounts = await db.all<{ id: string; balance: unknown; entries: unknown }>('SELECT id, balance, entries FROM accounts');
   const problems: string[] = [];
   const replayed = new Map<string, { balance: number; entries: number }>();
   for (const side of sides) {
     const state = replayed.get(side.account) ?? { balance: 0, entries: 0 };
-    state.balance += Number(side.delta);
+    state.balance += num(side.delta);
     state.entries += 1;
     replayed.set(side.account, state);
-    if (Number(side.entry) !== state.entries) problems.push(`${side.account}: entry ${side.entry} where ${state.entries} was due`);
-    if (Number(side.after) !== state.balance) problems.push(`${side.account} entry ${side.entry}: balanceAfter ${side.after}, replayed ${state.balance}`);
+    if (num(side.entry) !== state.entries) problems.push(`${side.account}: entry ${side.entry} where ${state.entries} was due`);
+    if (num(side.after) !== state.balance) problems.push(`${side.account} entry ${side.entry}: balanceAfter ${side.after}, replayed ${state.balance}`);
   }
-  for (const [id, account] of accounts) {
-    const state = replayed.get(id) ?? { balance: 0, entries: 0 };
-    if (Number(account.entries) !== state.entries || Number(account.balance) !== state.balance) {
-      problems.push(`${id}: balance ${account.balance} with ${account.entries} entries, replayed ${state.balance} with ${state.entries}`);
+  for (const account of accounts) {
+    const state = replayed.get(account.id) ?? { balance: 0, entries: 0 };
+    if (num(account.entries) !== state.entries || num(account.balance) !== state.balance) {
+      problems.push(`${account.id}: balance ${account.balance} with ${account.entries} entries, replayed ${state.balance} with ${state.entries}`);
     }
   }
   return problems;
 }
 
 /** The ledger rows booked against a task (by its global id), oldest first. */
-export function transfersOf(file: string, taskId: string): { kind: string; amount: number; credit_account: string }[] {
-  return withDatabase(file, (db) => {
-    const rows = db.prepare('SELECT kind, amount, credit_account FROM transfers WHERE task_id = ? ORDER BY created_at').all(localIdOf(taskId, 'Task'));
-    return (rows as { kind: string; amount: number | bigint; credit_account: string }[]).map((row) => ({ ...row, amount: Number(row.amount) }));
+export async function transfersOf(url: string, taskId: string): Promise<{ kind: string; amount: number; credit_account: string }[]> {
+  return withDatabase(url, async (db) => {
+    const rows = await db.all<{ kind: string; amount: unknown; credit_account: string }>(
+      'SELECT kind, amount, credit_account FROM transfers WHERE task_id = ? ORDER BY created_at, id',
+      localIdOf(taskId, 'Task'),
+    );
+    return rows.map((row) => ({ ...row, amount: num(row.amount) }));
   });
 }
 
@@ -170,24 +207,24 @@ export interface TaskLedger {
 }
 
 /** What was really booked for one task (by its global id): how many payouts, whether its escrow is empty. */
-export function auditTask(file: string, taskId: string): TaskLedger {
+export async function auditTask(url: string, taskId: string): Promise<TaskLedger> {
   const id = localIdOf(taskId, 'Task');
-  return withDatabase(
-    file,
-    (db) => {
-      const escrow = db.prepare('SELECT balance FROM accounts WHERE id = ?').get(`escrow:${id}`) as { balance: number | bigint } | undefined;
-      return {
-        payoutRows: count(db, 'SELECT count(*) AS n FROM transfers WHERE id = ?', `payout:${id}`),
-        payoutsForTask: count(db, "SELECT count(*) AS n FROM transfers WHERE task_id = ? AND kind = 'payout'", id),
-        refundsForTask: count(db, "SELECT count(*) AS n FROM transfers WHERE task_id = ? AND kind = 'refund'", id),
-        escrowBalance: escrow ? Number(escrow.balance) : Number.NaN,
-        ledgerSum: ledgerSum(db),
-        negativeAccounts: negativeAccounts(db),
-        task: db.prepare('SELECT status, attempts, lease_token, lease_expires_at FROM tasks WHERE id = ?').get(id) as TaskLedger['task'],
-      };
-    },
-    { writable: true },
-  );
+  return withDatabase(url, async (db) => {
+    const [escrow] = await db.all<{ balance: unknown }>('SELECT balance FROM accounts WHERE id = ?', `escrow:${id}`);
+    const [task] = await db.all<{ status: string; attempts: unknown; lease_token: string | null; lease_expires_at: unknown }>(
+      'SELECT status, attempts, lease_token, lease_expires_at FROM tasks WHERE id = ?',
+      id,
+    );
+    return {
+      payoutRows: await count(db, 'SELECT count(*) AS n FROM transfers WHERE id = ?', `payout:${id}`),
+      payoutsForTask: await count(db, "SELECT count(*) AS n FROM transfers WHERE task_id = ? AND kind = 'payout'", id),
+      refundsForTask: await count(db, "SELECT count(*) AS n FROM transfers WHERE task_id = ? AND kind = 'refund'", id),
+      escrowBalance: escrow ? num(escrow.balance) : Number.NaN,
+      ledgerSum: await ledgerSum(db),
+      negativeAccounts: await negativeAccounts(db),
+      task: task && { ...task, attempts: num(task.attempts), lease_expires_at: numOrNull(task.lease_expires_at) },
+    };
+  });
 }
 
 export interface MarketLedger {
@@ -200,26 +237,25 @@ export interface MarketLedger {
 }
 
 /** The whole market's books at once. */
-export function auditMarket(file: string): MarketLedger {
-  return withDatabase(
-    file,
-    (db) => {
-      const statuses = db.prepare('SELECT status, count(*) AS n FROM tasks GROUP BY status').all() as { status: string; n: number | bigint }[];
-      return {
-        ledgerSum: ledgerSum(db),
-        escrowTotal: count(db, "SELECT coalesce(sum(balance), 0) AS n FROM accounts WHERE kind = 'escrow'"),
-        payouts: count(db, "SELECT count(*) AS n FROM transfers WHERE kind = 'payout'"),
-        negativeAccounts: negativeAccounts(db),
-        tasksByStatus: Object.fromEntries(statuses.map((r) => [r.status, Number(r.n)])),
-      };
-    },
-    { writable: true },
-  );
+export async function auditMarket(url: string): Promise<MarketLedger> {
+  return withDatabase(url, async (db) => {
+    const statuses = await db.all<{ status: string; n: unknown }>('SELECT status, count(*) AS n FROM tasks GROUP BY status');
+    return {
+      ledgerSum: await ledgerSum(db),
+      escrowTotal: await count(db, "SELECT coalesce(sum(balance), 0) AS n FROM accounts WHERE kind = 'escrow'"),
+      payouts: await count(db, "SELECT count(*) AS n FROM transfers WHERE kind = 'payout'"),
+      negativeAccounts: await negativeAccounts(db),
+      tasksByStatus: Object.fromEntries(statuses.map((r) => [r.status, num(r.n)])),
+    };
+  });
 }
 
 /** Force a task's lease (by its global id) to have run out, as if its holder had stalled past it (a frozen process, a GC pause). */
-export function expireLease(file: string, taskId: string): number {
-  return withDatabase(file, (db) => db.prepare("UPDATE tasks SET lease_expires_at = 1 WHERE id = ? AND status = 'PROCESSING'").run(localIdOf(taskId, 'Task')).changes, {
-    writable: true,
-  });
+export async function expireLease(url: string, taskId: string): Promise<number> {
+  return withDatabase(url, (db) => db.run("UPDATE tasks SET lease_expires_at = 1 WHERE id = ? AND status = 'PROCESSING'", localIdOf(taskId, 'Task')));
+}
+
+/** Rows of any query, numbers normalized: for audits a test writes itself (multi-instance checks). */
+export async function queryRows<T = Row>(url: string, sql: string, ...params: unknown[]): Promise<T[]> {
+  return withDatabase(url, async (db) => normalized(await db.all(sql, ...params)) as T[]);
 }
