@@ -24,7 +24,7 @@ import { useSharedSubscriptionResults } from './live/shared-execution.ts';
 import { StatsFeed } from './live/stats-feed.ts';
 import { seedAgents } from './market/agents.ts';
 import { ensureCounters } from './market/counters.ts';
-import { eventsAfter } from './market/events.ts';
+import { eventsAfter, latestSequence } from './market/events.ts';
 import { accountOwners, ensureSystemAccounts } from './market/ledger.ts';
 import { type Committed, GroupCommit, type Store } from './market/store.ts';
 import { ensureAdmin } from './market/users.ts';
@@ -53,7 +53,10 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const db = await createDb(config.databaseUrl);
   const { pubsub, close: closePubSub } = await createAppPubSub(config.redisUrl);
   const stats = new StatsFeed(db.kysely, logger);
-  const hub = new TaskEventHub(pubsub, logger, (after, limit) => eventsAfter(db.kysely, after, limit));
+  const hub = new TaskEventHub(pubsub, logger, {
+    after: (afterSequence, limit) => eventsAfter(db.kysely, afterSequence, limit),
+    latest: () => latestSequence(db.kysely),
+  });
   // Every task event, including other instances' (Redis), may change the stats.
   hub.onEvent(() => stats.changed());
   const executor = createExecutor(config.ai, logger);
@@ -158,7 +161,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       await ensureSystemAccounts(db.kysely, Date.now());
       if (config.seedAgents) await seedAgents(store, config.ai.model);
       if (config.admin) await ensureAdmin(store, config.admin.email, config.admin.password);
-      hub.start();
+      await hub.start();
       accountNews.start();
       await coordinator.start();
       await new Promise<void>((resolve, reject) => {

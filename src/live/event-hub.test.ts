@@ -10,9 +10,14 @@ import type { TaskEvent } from '../market/model.ts';
 import { type AppPubSub, createAppPubSub, toMessage } from '../pubsub.ts';
 import { TaskEventHub } from './event-hub.ts';
 
-/** The replay's reads, each waiting for the test to answer it (the hub's replay source is a parameter). */
+/** The replay's reads, each waiting for the test to answer it (the hub's event source is a parameter). */
 const reads: { after: number; answer: (events: TaskEvent[]) => void }[] = [];
-const replay = (after: number) => new Promise<TaskEvent[]>((answer) => reads.push({ after, answer }));
+/** The newest sequence committed before the hub started: live news starts after it. */
+let committedBefore = 0;
+const source = {
+  after: (after: number) => new Promise<TaskEvent[]>((answer) => reads.push({ after, answer })),
+  latest: async () => committedBefore,
+};
 
 const event = (sequence: number): TaskEvent => ({ sequence, taskId: 't', buyerId: 'b', agentId: null, status: 'PENDING', message: null, at: new Date(0) });
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => event(from + i));
@@ -22,9 +27,14 @@ let hub: TaskEventHub;
 beforeEach(async () => {
   reads.length = 0;
   pubsub = (await createAppPubSub(undefined)).pubsub;
-  hub = new TaskEventHub(pubsub, pino({ level: 'silent' }), replay);
-  hub.start();
 });
+
+async function startHub(lastCommitted: number): Promise<void> {
+  committedBefore = lastCommitted;
+  // No gap fills or tail checks in these tests: every event's news arrives, in order.
+  hub = new TaskEventHub(pubsub, pino({ level: 'silent' }), source, { gapWaitMs: 60_000, tailCheckMs: 60_000 });
+  await hub.start();
+}
 afterEach(() => hub.stop());
 
 /** Publish as a commit does, and return once the hub has handed the event to its listeners. */
@@ -54,6 +64,7 @@ async function take(stream: AsyncGenerator<TaskEvent>, n: number): Promise<numbe
 
 describe('TaskEventHub.stream', () => {
   it('sends once an event committed while the replay reads (it is in the read and in the live queue)', async () => {
+    await startHub(3);
     const stream = hub.stream(0);
     const first = stream.next();
     const read = await nextRead();
@@ -66,6 +77,7 @@ describe('TaskEventHub.stream', () => {
   });
 
   it('sends an event committed just after the replay read (in neither the read nor, if listening late, the live queue)', async () => {
+    await startHub(3);
     const stream = hub.stream(0);
     const first = stream.next();
     const read = await nextRead();
@@ -78,6 +90,7 @@ describe('TaskEventHub.stream', () => {
   });
 
   it('replays page after page from the last sequence sent, then goes live', async () => {
+    await startHub(511);
     const stream = hub.stream(10);
     const first = stream.next();
     const page1 = await nextRead();
@@ -95,6 +108,7 @@ describe('TaskEventHub.stream', () => {
   });
 
   it('without afterSequence: live events only, no replay', async () => {
+    await startHub(6);
     const stream = hub.stream(undefined);
     const first = stream.next();
     await vi.waitFor(() => expect(hub.subscriberCount).toBe(1));
@@ -103,5 +117,17 @@ describe('TaskEventHub.stream', () => {
     expect(reads).toHaveLength(0);
     await stream.return(undefined);
     expect(hub.subscriberCount).toBe(0);
+  });
+
+  it('hands live events on in sequence order whatever order their news arrives in', async () => {
+    await startHub(3);
+    const stream = hub.stream(undefined);
+    const first = stream.next();
+    await vi.waitFor(() => expect(hub.subscriberCount).toBe(1));
+    pubsub.publish('task:event', toMessage(event(6)));
+    pubsub.publish('task:event', toMessage(event(5)));
+    pubsub.publish('task:event', toMessage(event(4)));
+    expect([(await first).value?.sequence, ...(await take(stream, 2))]).toEqual([4, 5, 6]);
+    await stream.return(undefined);
   });
 });

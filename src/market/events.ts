@@ -65,3 +65,12 @@ export async function eventsAfter(db: Kysely<Database>, afterSequence: number, l
     .execute();
   return rows.map(toTaskEvent);
 }
+
+/** The newest committed event's sequence, 0 when there is none (the primary key's index answers it). */
+export async function latestSequence(db: Kysely<Database>): Promise<number> {
+  const row = await db
+    .selectFrom('task_events')
+    .select((eb) => eb.fn.max('sequence').as('latest'))
+    .executeTakeFirst();
+  return Number(row?.latest ?? 0);
+}
