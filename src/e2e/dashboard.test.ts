@@ -104,7 +104,7 @@ describe.skipIf(browserUnavailable())('dashboard in a browser', () => {
     buyer.token = await page.evaluate(() => (JSON.parse(localStorage.getItem('aicp.session') ?? '{}') as { token?: string }).token ?? '');
     expect(buyer.token).not.toBe('');
     await server.credit(buyer.id, 5_000_000);
-    await page.evaluate(() => window.dispatchEvent(new Event('focus'))); // the page refreshes its balance on focus
+    // No reload or focus needed: accountUpdated brings the new balance to the open page.
     await waitFor(async () => (await textOf(page.getByTestId('buyer-balance'))) === '5,000,000 sat', 10_000, 'the credited balance');
 
     const form = page.getByTestId('create-task-form');

@@ -8,9 +8,10 @@ import { Card } from '../components/ui.tsx';
 import { issuesToFieldErrors, requestErrorMessage, type FieldErrors } from '../errors.ts';
 import { formatSats, uuid } from '../format.ts';
 import { graphql, type TaskStatus } from '../graphql.ts';
-import { useOnReconnect } from '../hooks.ts';
+import { useDebouncedValue, useOnReconnect } from '../hooks.ts';
 import { useLiveTasks } from '../task-events.ts';
 import { TaskDetails } from './TaskDetails.tsx';
+import { WalletSection } from './WalletSection.tsx';
 
 const AdminTasksQuery = graphql(
   `
@@ -63,6 +64,8 @@ export function AdminPage({ app, epoch }: { app: AppClient; epoch: number }) {
   const [errors, setErrors] = useState<FieldErrors>({});
   const [done, setDone] = useState<string | null>(null);
   const [creditState, creditAccount] = useMutation(CreditAccountMutation);
+  // The wallet shown below: the user being credited, once their id has stopped changing (typing, pasting).
+  const walletUser = useDebouncedValue(userId.trim(), 400) || null;
   const onCredit = async ({ userId: id, amount }: { userId: string; amount: number }): Promise<boolean> => {
     setErrors({});
     setDone(null);
@@ -141,6 +144,14 @@ export function AdminPage({ app, epoch }: { app: AppClient; epoch: number }) {
           }}
         />
       </Card>
+      <WalletSection
+        app={app}
+        source={walletUser ? { kind: 'user', id: walletUser } : null}
+        refreshKey={`${walletUser}:${done ?? ''}`}
+        title="Wallet of the chosen user"
+        emptyText={walletUser ? 'No money has moved in this wallet yet.' : 'Pick a user (“Credit” next to a buyer) to see their wallet history.'}
+        onOpenTask={setOpenId}
+      />
       {openId && <TaskDetails id={openId} role="ADMIN" onClose={() => setOpenId(null)} />}
     </div>
   );

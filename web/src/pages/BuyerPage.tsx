@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useMemo, useRef, useState } from 'react';
 import { useMutation, useQuery } from 'urql';
 import type { AppClient } from '../client.ts';
 import { CreateTaskForm, type NewTask, type QuoteView, type TaskDraft } from '../components/CreateTaskForm.tsx';
@@ -8,9 +8,11 @@ import { Card } from '../components/ui.tsx';
 import { issuesToFieldErrors, requestErrorMessage, type FieldErrors } from '../errors.ts';
 import { formatSats, uuid } from '../format.ts';
 import { graphql } from '../graphql.ts';
-import { useDebouncedValue, useOnReconnect, useThrottledCallback } from '../hooks.ts';
+import { useDebouncedValue, useOnReconnect } from '../hooks.ts';
 import { useLiveTasks } from '../task-events.ts';
+import { useLiveAccount, type WalletSource } from '../wallet.ts';
 import { TaskDetails } from './TaskDetails.tsx';
+import { WalletSection } from './WalletSection.tsx';
 
 const BuyerAccountQuery = graphql(`
   query BuyerAccount {
@@ -57,31 +59,21 @@ const BuyerEventsSubscription = graphql(
 );
 
 const TASK_FIELDS = ['title', 'prompt', 'skills', 'complexity', 'maxPrice'] as const;
+const ME: WalletSource = { kind: 'me' };
 
 export function BuyerPage({ app, epoch }: { app: AppClient; epoch: number }) {
   const [account, refetchAccount] = useQuery({ query: BuyerAccountQuery, requestPolicy: 'cache-and-network' });
   const [tasksResult, refetchTasks] = useQuery({ query: BuyerTasksQuery, requestPolicy: 'cache-and-network' });
   const [openId, setOpenId] = useState<string | null>(null);
 
-  // Balance and escrow change with every event of our tasks: refetch, at most twice a second.
-  const refreshAccount = useThrottledCallback(() => refetchAccount({ requestPolicy: 'network-only' }), 500);
   const snapshot = useMemo(() => tasksResult.data?.tasks.edges.map((e) => e.node), [tasksResult.data]);
-  const { tasks, feed, upsert } = useLiveTasks(app.client, BuyerEventsSubscription, { snapshot, failed: !!tasksResult.error, onEvent: refreshAccount });
+  const { tasks, feed, upsert } = useLiveTasks(app.client, BuyerEventsSubscription, { snapshot, failed: !!tasksResult.error });
   useOnReconnect(epoch, () => {
     refetchAccount({ requestPolicy: 'network-only' });
     refetchTasks({ requestPolicy: 'network-only' });
   });
-
-  // A credit from an admin produces no task event: pick it up when the tab regains focus, or every 30 s.
-  useEffect(() => {
-    const refresh = () => refetchAccount({ requestPolicy: 'network-only' });
-    const timer = setInterval(refresh, 30_000);
-    window.addEventListener('focus', refresh);
-    return () => {
-      clearInterval(timer);
-      window.removeEventListener('focus', refresh);
-    };
-  }, [refetchAccount]);
+  // Balance and escrow as they change: a credit, a task's escrow, its payout and refund (accountUpdated).
+  const live = useLiveAccount();
 
   // Live quote for what is being typed.
   const [draft, setDraft] = useState<TaskDraft>({ prompt: '', skills: [], complexity: null });
@@ -118,7 +110,6 @@ export function BuyerPage({ app, epoch }: { app: AppClient; epoch: number }) {
       case 'Task':
         pending.current = null;
         upsert(payload);
-        refreshAccount();
         return true;
       case 'ValidationError':
         setErrors(issuesToFieldErrors(payload.issues, TASK_FIELDS));
@@ -131,7 +122,8 @@ export function BuyerPage({ app, epoch }: { app: AppClient; epoch: number }) {
     }
   };
 
-  const me = account.data?.me;
+  const me = live.account ?? account.data?.me;
+  const accountId = account.data?.me?.id;
   return (
     <div className="page workspace" data-testid="buyer-workspace">
       <div className="grid-2 grid-wide-right">
@@ -146,9 +138,9 @@ export function BuyerPage({ app, epoch }: { app: AppClient; epoch: number }) {
               <dd data-testid="buyer-escrow">{me ? formatSats(me.escrowed) : '…'}</dd>
             </div>
           </dl>
-          {me && (
+          {accountId && (
             <p className="muted small">
-              Account ID <code data-testid="account-id">{me.id}</code> — give it to an admin to get credit.
+              Account ID <code data-testid="account-id">{accountId}</code> — give it to an admin to get credit.
             </p>
           )}
         </Card>
@@ -166,6 +158,14 @@ export function BuyerPage({ app, epoch }: { app: AppClient; epoch: number }) {
       <Card title="Live activity" testId="activity-card">
         <EventFeed events={feed} onOpen={setOpenId} emptyText="Events of your tasks appear here as they happen." />
       </Card>
+      <WalletSection
+        app={app}
+        source={ME}
+        refreshKey={live.version}
+        title="Wallet history"
+        emptyText="No money has moved yet. Credits from an admin and your tasks' escrows appear here."
+        onOpenTask={setOpenId}
+      />
       {openId && <TaskDetails id={openId} role="BUYER" onClose={() => setOpenId(null)} />}
     </div>
   );

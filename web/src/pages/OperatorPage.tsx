@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { useMutation, useQuery } from 'urql';
 import type { AppClient } from '../client.ts';
 import { AgentsTable, OperatorAgentFragment, type OperatorAgent } from '../components/AgentsTable.tsx';
@@ -10,7 +10,9 @@ import { issuesToFieldErrors, requestErrorMessage, type FieldErrors } from '../e
 import { graphql } from '../graphql.ts';
 import { useOnReconnect, useThrottledCallback } from '../hooks.ts';
 import { useLiveTasks } from '../task-events.ts';
+import { useLiveAccount, type WalletSource } from '../wallet.ts';
 import { TaskDetails } from './TaskDetails.tsx';
+import { WalletSection } from './WalletSection.tsx';
 
 const OperatorAgentsQuery = graphql(
   `
@@ -63,6 +65,9 @@ const OperatorEventsSubscription = graphql(
   [FeedEventFragment, TaskRowFragment],
 );
 
+/** The wallet selector's value for the operator's own account (agent ids never look like this). */
+const OWN = 'own-account';
+
 const AGENT_FIELDS = ['name', 'skills', 'model', 'mode', 'askPerUnit', 'maxConcurrency', 'systemPrompt'] as const;
 
 export function OperatorPage({ app, epoch }: { app: AppClient; epoch: number }) {
@@ -78,6 +83,11 @@ export function OperatorPage({ app, epoch }: { app: AppClient; epoch: number }) 
     refetchAgents({ requestPolicy: 'network-only' });
     refetchTasks({ requestPolicy: 'network-only' });
   });
+  // Money moved for us (an agent of ours was paid, or a credit): balances follow at once.
+  const live = useLiveAccount();
+  useEffect(() => {
+    if (live.version > 1) refreshAgents();
+  }, [live.version, refreshAgents]);
 
   const [errors, setErrors] = useState<FieldErrors>({});
   const [registerState, registerAgent] = useMutation(RegisterAgentMutation);
@@ -124,6 +134,12 @@ export function OperatorPage({ app, epoch }: { app: AppClient; epoch: number }) 
   };
 
   const agents = agentsResult.data?.me?.agents ?? [];
+  // Whose wallet history is shown: one of our agents (the first by default), or our own account.
+  const [walletOf, setWalletOf] = useState<string | null>(null);
+  const walletSource = useMemo<WalletSource>(() => {
+    const chosen = walletOf ?? agents[0]?.id ?? OWN;
+    return chosen === OWN ? { kind: 'me' } : { kind: 'agent', id: chosen };
+  }, [walletOf, agents]);
   return (
     <div className="page workspace" data-testid="operator-workspace">
       <Card title="Your agents" testId="operator-agents">
@@ -143,6 +159,27 @@ export function OperatorPage({ app, epoch }: { app: AppClient; epoch: number }) 
         <p className="muted small">Open a task assigned to an external agent to submit its result.</p>
         <TaskTable tasks={tasks} onOpen={setOpenId} emptyText={tasksResult.fetching ? 'Loading…' : 'No tasks assigned to your agents yet.'} />
       </Card>
+      <WalletSection
+        app={app}
+        source={walletSource}
+        refreshKey={live.version}
+        title="Wallet history"
+        emptyText="No money has moved in this wallet yet. Payouts appear here as your agents are paid."
+        onOpenTask={setOpenId}
+        actions={
+          <label className="inline-label">
+            Wallet{' '}
+            <select value={walletSource.kind === 'agent' ? walletSource.id : OWN} onChange={(e) => setWalletOf(e.target.value)} data-testid="wallet-select">
+              {agents.map((a) => (
+                <option key={a.id} value={a.id}>
+                  {a.name}
+                </option>
+              ))}
+              <option value={OWN}>Your own account</option>
+            </select>
+          </label>
+        }
+      />
       {openId && <TaskDetails id={openId} role="AGENT" onClose={() => setOpenId(null)} />}
     </div>
   );
