@@ -6,7 +6,9 @@ import { createYoga } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { pino, type Logger } from 'pino';
-import type { ExecutionArgs } from 'graphql';
+import { type DocumentNode, type ExecutionArgs, GraphQLError } from 'graphql';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { Identities } from './auth/identity.ts';
 import { Tokens } from './auth/tokens.ts';
 import type { Config } from './config.ts';
 import { type Context, createContext, type Services } from './context.ts';
@@ -15,12 +17,17 @@ import { defaultRetryPolicy } from './db/transient.ts';
 import { Coordinator } from './engine/coordinator.ts';
 import { createExecutor } from './engine/create-executor.ts';
 import { useRequestBodyLimit } from './http/body-limit.ts';
+import { resultWithCodes, useErrorCodes, withCodes } from './http/error-codes.ts';
 import { createMaskError } from './http/errors.ts';
+import { useOperationLimits } from './http/operation-limits.ts';
+import { corsOptions, useCsrfGuard } from './http/request-guard.ts';
+import { useTextGuard } from './http/text-guard.ts';
 import { createStaticAssetHandler } from './http/static-assets.ts';
 import { AccountNews } from './live/account-news.ts';
 import { AgentDirectory } from './live/agent-directory.ts';
 import { TaskEventHub } from './live/event-hub.ts';
 import { useSharedSubscriptionResults } from './live/shared-execution.ts';
+import { closeAtTokenExpiry, useSubscriptionsEndAtTokenExpiry } from './live/token-expiry.ts';
 import { StatsFeed } from './live/stats-feed.ts';
 import { seedAgents } from './market/agents.ts';
 import { ensureCounters } from './market/counters.ts';
@@ -89,6 +96,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     db,
     store,
     tokens: new Tokens(config.jwt),
+    identities: new Identities(store),
     pubsub,
     stats,
     agents,
@@ -102,14 +110,22 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const yoga = createYoga<{ connectionParams?: Record<string, unknown> }, Context>({
     schema,
     graphqlEndpoint: '/graphql',
+    // GraphiQL from our own bundle (no CDN): it works offline, and not at all in production.
     graphiql: config.env !== 'production' ? { subscriptionsProtocol: 'WS' } : false,
+    renderGraphiQL,
     landingPage: false,
+    cors: corsOptions(config.corsOrigins),
     logging: { debug: (...a) => logger.debug(a), info: (...a) => logger.info(a), warn: (...a) => logger.warn(a), error: (...a) => logger.error(a) },
     maskedErrors: { maskError: createMaskError(logger) },
-    // The same 25 MB limit, enforced by useRequestBodyLimit without streaming every body (see there).
+    // The body limit is enforced by useRequestBodyLimit without streaming every body (see there).
     maxRequestBodySize: false,
     plugins: [
-      useRequestBodyLimit(),
+      ...useCsrfGuard(),
+      useRequestBodyLimit(config.limits.maxBodyBytes),
+      useErrorCodes(),
+      ...useOperationLimits(config.limits, { allowIntrospection: config.allowIntrospection }),
+      useTextGuard(),
+      useSubscriptionsEndAtTokenExpiry(),
       compiledQueriesAndMutations(logger),
       useSharedSubscriptionResults(),
     ],
@@ -125,7 +141,20 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     }
   });
 
-  const wsServer = new WebSocketServer({ server, path: '/graphql' });
+  // A WebSocket message may be as large as an HTTP body, no larger (ws closes the socket with 1009).
+  const wsServer = new WebSocketServer({ server, path: '/graphql', maxPayload: config.limits.maxBodyBytes });
+  // A client's protocol mistake (a message over maxPayload, a bad frame) closes its socket (ws does that,
+  // 1009 / 1002); graphql-ws would also print it as an internal error. It is logged at debug instead.
+  wsServer.on('connection', (socket) => {
+    const emit = socket.emit.bind(socket);
+    socket.emit = ((event: string | symbol, ...args: unknown[]) => {
+      if (event === 'error' && isClientFrameError(args[0])) {
+        logger.debug({ err: String(args[0]) }, 'WebSocket client sent a bad frame; socket closed');
+        return true;
+      }
+      return emit(event, ...args);
+    }) as typeof socket.emit;
+  });
   const wsDisposable = useServer(
     {
       execute: (args) => (args.rootValue as Envelope).execute(args),
@@ -138,17 +167,29 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
           params: payload,
           connectionParams: ctx.connectionParams ?? {},
         });
+        // The same refusals as over HTTP, each with its code: a parse error (or the token limit) is thrown.
+        let document: DocumentNode;
+        try {
+          document = parse(payload.query);
+        } catch (error) {
+          return withCodes([error instanceof GraphQLError ? error : new GraphQLError('Syntax Error: the query could not be parsed')]);
+        }
+        const errors = validate(enveloped, document);
+        if (errors.length > 0) return withCodes(errors);
+        const contextValue = await contextFactory();
+        if (contextValue.tokenExpiresAt !== null) closeAtTokenExpiry(ctx.extra.socket, contextValue.tokenExpiresAt);
         const args: ExecutionArgs = {
           schema: enveloped,
           operationName: payload.operationName,
-          document: parse(payload.query),
+          document,
           variableValues: payload.variables,
-          contextValue: await contextFactory(),
+          contextValue,
           rootValue: { execute, subscribe },
         };
-        const errors = validate(args.schema, args.document);
-        return errors.length > 0 ? errors : args;
+        return args;
       },
+      onNext: (_ctx, _id, _payload, _args, result) => resultWithCodes(result),
+      onError: (_ctx, _id, _payload, errors) => withCodes(errors),
     },
     wsServer,
   );
@@ -210,6 +251,12 @@ function compiledQueriesAndMutations(logger: Logger): Omit<ReturnType<typeof use
 interface Envelope {
   execute: (args: ExecutionArgs) => ReturnType<typeof import('graphql').execute>;
   subscribe: (args: ExecutionArgs) => ReturnType<typeof import('graphql').subscribe>;
+}
+
+/** ws's errors about what a client sent (its `code` is WS_ERR_...), as opposed to failures of our own. */
+function isClientFrameError(error: unknown): boolean {
+  const code = error instanceof Error ? (error as Error & { code?: unknown }).code : undefined;
+  return typeof code === 'string' && code.startsWith('WS_ERR_');
 }
 
 function stringOrNull(value: unknown): string | null {

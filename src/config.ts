@@ -17,6 +17,23 @@ const int = (min: number, max: number) => z.coerce.number().int().min(min).max(m
 
 const emptyAsUndefined = (v: unknown) => (v === '' ? undefined : v);
 
+const UNIT_SECONDS = { s: 1, m: 60, h: 3600 } as const;
+/** A rate as "points/window", e.g. "10/15m": at most 10 in any 15-minute window; "off" disables it. */
+const rate = z
+  .string()
+  .regex(/^(off|\d{1,9}\/\d{1,5}[smh])$/, 'must be "<count>/<window>" such as 10/15m (s, m or h), or off')
+  .transform((v): Rate | null => {
+    if (v === 'off') return null;
+    const [points, window] = v.split('/') as [string, string];
+    return { points: Number(points), seconds: Number(window.slice(0, -1)) * UNIT_SECONDS[window.slice(-1) as keyof typeof UNIT_SECONDS] };
+  });
+
+/** At most `points` in any window of `seconds`. */
+export interface Rate {
+  points: number;
+  seconds: number;
+}
+
 const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: int(0, 65535).default(4000),
@@ -37,6 +54,22 @@ const EnvSchema = z.object({
   ADMIN_PASSWORD: z.preprocess(emptyAsUndefined, z.string().min(8, 'must be at least 8 characters').optional()),
   SEED_AGENTS: boolish.default(true),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  REDIS_KEY_PREFIX: z.string().min(1).max(100).default('aicp:'),
+  ALLOW_INTROSPECTION: boolish.optional(),
+  CORS_ORIGINS: z.preprocess(emptyAsUndefined, z.string().optional()),
+  TRUST_PROXY: boolish.default(false),
+  METRICS_TOKEN: z.preprocess(emptyAsUndefined, z.string().min(16, 'must be at least 16 characters').optional()),
+  MAX_BODY_BYTES: int(1024, 100_000_000).default(1_000_000),
+  LIMIT_DEPTH: int(2, 100).default(8),
+  LIMIT_ALIASES: int(0, 1000).default(15),
+  LIMIT_TOKENS: int(50, 100_000).default(5000),
+  LIMIT_DIRECTIVES: int(0, 1000).default(10),
+  LIMIT_COST: int(10, 10_000_000).default(5000),
+  RATE_LIMIT_LOGIN_EMAIL: rate.prefault('10/15m'),
+  RATE_LIMIT_LOGIN_IP: rate.prefault('100/15m'),
+  RATE_LIMIT_SIGNUP_IP: rate.prefault('100/10m'),
+  RATE_LIMIT_CREATE_TASK: rate.prefault('500/5s'),
+  RATE_LIMIT_EXPENSIVE_IP: rate.prefault('600/10s'),
 });
 
 /** Environment variables as strings, the way `process.env` holds them (tests pass their own). */
@@ -67,6 +100,37 @@ export interface Config {
   seedAgents: boolean;
   logLevel: string;
   version: string;
+  /** Prefix of every key this instance puts in Redis (rate-limit counters), so deployments can share one. */
+  redisKeyPrefix: string;
+  /** Introspection and "Did you mean ..." suggestions: on outside production unless ALLOW_INTROSPECTION says. */
+  allowIntrospection: boolean;
+  /** Origins allowed to call the API from a browser; empty: same origin only; ['*']: any (never with credentials). */
+  corsOrigins: string[];
+  /** Take the client's address from X-Forwarded-For (behind a proxy) instead of the socket. */
+  trustProxy: boolean;
+  /** When set, GET /metrics needs `Authorization: Bearer <token>`. */
+  metricsToken: string | undefined;
+  limits: OperationLimits;
+  rateLimits: RateLimits;
+}
+
+/** What one GraphQL operation may ask for, refused before anything runs. */
+export interface OperationLimits {
+  maxBodyBytes: number;
+  depth: number;
+  aliases: number;
+  tokens: number;
+  directives: number;
+  cost: number;
+}
+
+/** null: that limit is off. */
+export interface RateLimits {
+  logInPerEmail: Rate | null;
+  logInPerIp: Rate | null;
+  signUpPerIp: Rate | null;
+  createTaskPerBuyer: Rate | null;
+  expensivePerIp: Rate | null;
 }
 
 export class ConfigError extends Error {
@@ -122,6 +186,26 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     seedAgents: env.SEED_AGENTS,
     logLevel: env.LOG_LEVEL,
     version: packageVersion(),
+    redisKeyPrefix: env.REDIS_KEY_PREFIX,
+    allowIntrospection: env.ALLOW_INTROSPECTION ?? env.NODE_ENV !== 'production',
+    corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
+    trustProxy: env.TRUST_PROXY,
+    metricsToken: env.METRICS_TOKEN,
+    limits: {
+      maxBodyBytes: env.MAX_BODY_BYTES,
+      depth: env.LIMIT_DEPTH,
+      aliases: env.LIMIT_ALIASES,
+      tokens: env.LIMIT_TOKENS,
+      directives: env.LIMIT_DIRECTIVES,
+      cost: env.LIMIT_COST,
+    },
+    rateLimits: {
+      logInPerEmail: env.RATE_LIMIT_LOGIN_EMAIL,
+      logInPerIp: env.RATE_LIMIT_LOGIN_IP,
+      signUpPerIp: env.RATE_LIMIT_SIGNUP_IP,
+      createTaskPerBuyer: env.RATE_LIMIT_CREATE_TASK,
+      expensivePerIp: env.RATE_LIMIT_EXPENSIVE_IP,
+    },
   };
 }
 

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Identities } from './auth/identity.ts';
 import { bearerToken, TokenError, type Tokens } from './auth/tokens.ts';
 import type { Config } from './config.ts';
 import type { Db } from './db/create-db.ts';
@@ -20,6 +21,7 @@ export interface Services {
   db: Db;
   store: Store;
   tokens: Tokens;
+  identities: Identities;
   pubsub: AppPubSub;
   stats: StatsFeed;
   agents: AgentDirectory;
@@ -35,6 +37,8 @@ export interface Context {
   viewer: Viewer | null;
   /** Why a presented token was not accepted ("token expired"), for the UNAUTHENTICATED message. */
   authProblem: string | null;
+  /** When the accepted token expires (ms since the epoch): a live subscription ends then. */
+  tokenExpiresAt: number | null;
   services: Services;
   /** Per-request (per-operation for subscriptions) batching loaders. */
   loaders: Loaders;
@@ -48,15 +52,21 @@ export interface Context {
 export async function createContext(services: Services, authorization: string | null | undefined): Promise<Context> {
   let viewer: Viewer | null = null;
   let authProblem: string | null = null;
+  let tokenExpiresAt: number | null = null;
   const token = bearerToken(authorization);
   if (authorization && !token) authProblem = 'Authorization must be "Bearer <token>"';
   if (token) {
     try {
-      viewer = await services.tokens.verify(token);
+      const verified = await services.tokens.verifyWithExpiry(token);
+      authProblem = await services.identities.problemWith(verified.viewer);
+      if (!authProblem) {
+        viewer = verified.viewer;
+        tokenExpiresAt = verified.expiresAtSeconds * 1000;
+      }
     } catch (error) {
       if (!(error instanceof TokenError)) throw error;
       authProblem = error.message;
     }
   }
-  return { viewer, authProblem, services, loaders: createLoaders(services.store) };
+  return { viewer, authProblem, tokenExpiresAt, services, loaders: createLoaders(services.store) };
 }

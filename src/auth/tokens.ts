@@ -46,9 +46,14 @@ export class Tokens {
 
   /** The viewer a token names, or a TokenError saying why it is not accepted. */
   async verify(token: string): Promise<Viewer> {
+    return (await this.verifyWithExpiry(token)).viewer;
+  }
+
+  /** The viewer and the token's `exp` (seconds): a live subscription opened with it ends then. */
+  async verifyWithExpiry(token: string): Promise<{ viewer: Viewer; expiresAtSeconds: number }> {
     const known = this.#verified.get(token);
     if (known) {
-      if (Math.floor(Date.now() / 1000) < known.expiresAtSeconds) return known.viewer;
+      if (Math.floor(Date.now() / 1000) < known.expiresAtSeconds) return known;
       this.#verified.delete(token);
       throw new TokenError('token expired');
     }
@@ -61,9 +66,9 @@ export class Tokens {
       });
       const role = payload.role;
       if (typeof payload.sub !== 'string' || !ROLES.includes(role as Role)) throw new TokenError('malformed token');
-      const viewer: Viewer = { id: payload.sub, role: role as Role };
-      this.#verified.set(token, { viewer, expiresAtSeconds: payload.exp as number });
-      return viewer;
+      const verified = { viewer: { id: payload.sub, role: role as Role }, expiresAtSeconds: payload.exp as number };
+      this.#verified.set(token, verified);
+      return verified;
     } catch (error) {
       throw translate(error);
     }

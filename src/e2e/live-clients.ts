@@ -139,7 +139,8 @@ export function subscribeWs<T>(server: TestServer, query: string, variables: Var
 export function subscribeSse<T>(server: TestServer, query: string, variables: Variables = {}, token?: string, method: 'POST' | 'GET' = 'POST'): LiveStream<T> {
   const controller = new AbortController();
   const stream = new LiveStream<T>(() => controller.abort());
-  const headers: Record<string, string> = { accept: 'text/event-stream', ...(token && { authorization: `Bearer ${token}` }) };
+  // The CSRF header: a GET must carry a header a foreign page's simple request cannot (see request-guard.ts).
+  const headers: Record<string, string> = { accept: 'text/event-stream', 'x-graphql-yoga-csrf': '1', ...(token && { authorization: `Bearer ${token}` }) };
   const url = new URL(server.graphqlUrl);
   let body: string | undefined;
   if (method === 'GET') {

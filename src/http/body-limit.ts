@@ -1,8 +1,6 @@
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 
-/** The most a request body may hold: Yoga's own default. */
-export const MAX_REQUEST_BODY_BYTES = 25_000_000;
 
 const tooLarge = () =>
   new GraphQLError('Request body too large', { extensions: { http: { status: 413 }, code: 'REQUEST_ENTITY_TOO_LARGE' } });
@@ -16,7 +14,7 @@ const badLength = () => new GraphQLError('Content-Length header is invalid.', { 
  * than Content-Length declares, so a request that declares its length needs only the header checked;
  * only a chunked body, which declares nothing, is counted as it arrives.
  */
-export function useRequestBodyLimit(limit = MAX_REQUEST_BODY_BYTES): Plugin {
+export function useRequestBodyLimit(limit: number): Plugin {
   return {
     onRequestParse({ request, requestParser, setRequestParser, fetchAPI }) {
       const declared = request.headers.get('content-length');

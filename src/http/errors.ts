@@ -1,3 +1,4 @@
+import { PothosValidationError } from '@pothos/core';
 import { GraphQLError } from 'graphql';
 import { maskError as yogaMaskError, type YogaServerOptions } from 'graphql-yoga';
 import type { Logger } from 'pino';
@@ -24,6 +25,10 @@ export function createMaskError(logger: Logger): MaskError {
     if (original instanceof TransactionConflictError) {
       logger.warn({ err: original.cause }, 'a transaction kept conflicting with others; the client was told to try again');
       return new GraphQLError(original.message, { extensions: { code: 'SERVICE_UNAVAILABLE' } });
+    }
+    if (original instanceof PothosValidationError) {
+      // e.g. a negative `first`: the client's mistake, told as such.
+      return new GraphQLError(original.message, { extensions: { code: 'BAD_USER_INPUT' } });
     }
     if (error instanceof GraphQLError && !error.originalError) return error;
     if (original instanceof GraphQLError) return original;

@@ -5,7 +5,7 @@ import { registerAgentInput, updateAgentInput } from '../market/inputs.ts';
 import { Accounts } from '../market/ledger.ts';
 import { type Agent, successRate } from '../market/model.ts';
 import { mayManageAgent } from '../market/visibility.ts';
-import { builder } from './builder.ts';
+import { builder, pageCost } from './builder.ts';
 import { AgentModeEnum, AgentOrderEnum, AgentStatusEnum } from './enums.ts';
 import { localId } from './ids.ts';
 
@@ -61,6 +61,7 @@ builder.queryField('agents', (t) =>
   t.connection(
     {
       type: AgentRef,
+      complexity: (args) => pageCost(args),
       args: { orderBy: t.arg({ type: AgentOrderEnum, defaultValue: 'REPUTATION', required: false }) },
       resolve: async (_root, args, ctx) => {
         const connection = await resolveOffsetConnection({ args, defaultSize: 20, maxSize: 100 }, async ({ offset, limit }) => {

@@ -1,4 +1,5 @@
 import SchemaBuilder from '@pothos/core';
+import ComplexityPlugin from '@pothos/plugin-complexity';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
@@ -35,7 +36,7 @@ export const builder = new SchemaBuilder<{
   DefaultNodeNullability: false;
   Connection: { totalCount: () => Promise<number> | number };
 }>({
-  plugins: [ScopeAuthPlugin, ErrorsPlugin, ValidationPlugin, RelayPlugin],
+  plugins: [ScopeAuthPlugin, ErrorsPlugin, ValidationPlugin, RelayPlugin, ComplexityPlugin],
   defaultFieldNullability: false,
   scopeAuth: {
     // Without this, a subscription field's scopes are checked only when an event resolves: an anonymous
@@ -71,12 +72,22 @@ export const builder = new SchemaBuilder<{
         })),
       ),
   },
+  // Only the fields' costs: the limit is checked once per operation by useOperationLimits (before execution,
+  // with the variables), not by wrapping every root resolver.
+  complexity: { disabled: true, defaultComplexity: 1, defaultListMultiplier: 10 },
   relay: {
     clientMutationId: 'omit',
     cursorType: 'String',
     nodeQueryOptions: false,
     nodesQueryOptions: false,
-    edgesFieldOptions: { nullable: false },
+    // The connection field's page size already multiplies what is under it.
+    edgesFieldOptions: { nullable: false, complexity: { field: 1, multiplier: 1 } },
     nodeFieldOptions: { nullable: false },
   },
 });
+
+/** The cost multiplier of a paginated field: the page it will return (the resolvers cap pages at 100). */
+export function pageCost(args: { first?: number | null; last?: number | null; limit?: number | null }, fallback = 20): { field: number; multiplier: number } {
+  const size = args.first ?? args.last ?? args.limit ?? fallback;
+  return { field: 1, multiplier: Math.max(1, Math.min(size, 100)) };
+}

@@ -3,7 +3,7 @@ import { deliveries } from '../live/pacer.ts';
 import { SNAPSHOT_TOP_AGENTS } from '../live/stats-feed.ts';
 import type { TaskStatus } from '../market/task-state.ts';
 import { AgentRef } from './agent.ts';
-import { builder } from './builder.ts';
+import { builder, pageCost } from './builder.ts';
 import { TaskStatusEnum } from './enums.ts';
 
 const TaskStatusCount = builder.objectRef<{ status: TaskStatus; count: number }>('TaskStatusCount').implement({
@@ -23,6 +23,7 @@ const MarketStatsRef = builder.objectRef<StatsSnapshot>('MarketStats').implement
     topAgents: t.field({
       type: [AgentRef],
       args: { limit: t.arg.int({ defaultValue: 5, required: false }) },
+      complexity: (args) => pageCost(args, 5),
       resolve: async (s, { limit }, ctx) => {
         const wanted = Math.max(0, Math.min(limit ?? 5, 100));
         // This snapshot's own leaderboard when it is long enough: a subscriber sees one consistent moment.

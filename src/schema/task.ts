@@ -1,11 +1,13 @@
 import { resolveCursorConnection, type ResolveCursorConnectionArgs } from '@pothos/plugin-relay';
+import { GraphQLError } from 'graphql';
 import type { Context } from '../context.ts';
+import { isId } from '../market/ids.ts';
 import type { Task, TaskEvent } from '../market/model.ts';
 import { countTasks, pageOfTasks, type TaskFilter } from '../market/tasks.ts';
 import { searchText } from '../market/search.ts';
 import { authorize, listScope, may, type TaskAction, type TaskParties } from '../market/task/access.ts';
 import { AgentRef } from './agent.ts';
-import { builder } from './builder.ts';
+import { builder, pageCost } from './builder.ts';
 import { TaskStatusEnum } from './enums.ts';
 import { localId } from './ids.ts';
 import { UserRef } from './user.ts';
@@ -100,6 +102,7 @@ builder.queryField('tasks', (t) =>
       type: TaskRef,
       description: 'The tasks the caller may see (buyer: own; agent operator: assigned to own agents; admin: all), newest first.',
       authScopes: { signedIn: true },
+      complexity: (args) => pageCost(args),
       args: {
         status: t.arg({ type: TaskStatusEnum, required: false }),
         search: t.arg.string({ required: false, description: 'Only tasks whose title contains this text, ignoring case.' }),
@@ -109,6 +112,10 @@ builder.queryField('tasks', (t) =>
         const connection = await resolveCursorConnection(
           { args, toCursor: (task: Task) => task.id, defaultSize: 20, maxSize: 100 },
           async ({ before, after, limit, inverted }: ResolveCursorConnectionArgs) => {
+            // A cursor is a task id; anything else (NUL included) never reaches the database.
+            if ([before, after].some((cursor) => cursor !== undefined && !isId(cursor))) {
+              throw new GraphQLError('Not a cursor of this list', { extensions: { code: 'BAD_USER_INPUT' } });
+            }
             const tasks = await pageOfTasks(ctx.services.store.db, filter, { before, after, limit, oldestFirst: inverted });
             for (const task of tasks) ctx.loaders.task.prime(task.id, task);
             return tasks;

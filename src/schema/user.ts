@@ -2,6 +2,7 @@ import { resolveCursorConnection, type ResolveCursorConnectionArgs } from '@poth
 import { ConflictError, InvalidCredentialsError, NotFoundError, ValidationError } from '../market/errors.ts';
 import { creditInput, signUpInput } from '../market/inputs.ts';
 import { Accounts } from '../market/ledger.ts';
+import { text } from '../market/text.ts';
 import type { User } from '../market/model.ts';
 import { countUsers, creditAccount, logIn, pageOfUsers, signUp, type UserFilter } from '../market/users.ts';
 import { searchText } from '../market/search.ts';
@@ -84,8 +85,9 @@ const SignUpInput = builder.inputType('SignUpInput', {
 
 const LogInInput = builder.inputType('LogInInput', {
   fields: (t) => ({
-    email: t.string({ required: true }),
-    password: t.string({ required: true }),
+    // Bounded and storable only: a wrong address or password is an InvalidCredentialsError, as before.
+    email: t.string({ required: true, validate: text().max(1000, 'must be at most 1000 characters') }),
+    password: t.string({ required: true, validate: text().max(1000, 'must be at most 1000 characters') }),
   }),
 });
 
