@@ -2,11 +2,10 @@
  * Identity (issue 9, point 4): a correctly signed token is only as good as the account it names, and a
  * live subscription lasts no longer than the token it was opened with, over graphql-ws and SSE alike.
  */
-import BetterSqlite3 from 'better-sqlite3';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer, waitFor } from './harness.ts';
-import { countRows, localIdOf } from './ledger-db.ts';
+import { countRows, localIdOf, queryRows } from './ledger-db.ts';
 import { closeAfterEach, subscribeSse, subscribeWs } from './live-clients.ts';
 
 const SECRET = 'test-secret-that-is-long-enough-for-hs256';
@@ -35,13 +34,8 @@ async function signed(sub: string, role: string, expiresAtSeconds: number): Prom
     .sign(new TextEncoder().encode(SECRET));
 }
 
-function sql(statement: string, ...params: unknown[]): void {
-  const db = new BetterSqlite3(server.databaseFile);
-  try {
-    db.prepare(statement).run(...params);
-  } finally {
-    db.close();
-  }
+async function sql(statement: string, ...params: unknown[]): Promise<void> {
+  await queryRows(server.databaseUrl, statement, ...params);
 }
 
 async function post(token: string, title: string): Promise<string> {
@@ -54,16 +48,16 @@ describe('a signed token whose account is gone or changed', () => {
   it('is UNAUTHENTICATED for a user that no longer exists, and nothing is written', async () => {
     const ghost = await server.signUp('BUYER');
     const userId = localIdOf(ghost.id, 'User');
-    sql('DELETE FROM accounts WHERE id = ?', `user:${userId}`);
-    sql('DELETE FROM users WHERE id = ?', userId);
-    const tasksBefore = countRows(server.databaseFile, 'tasks');
+    await sql('DELETE FROM accounts WHERE id = ? RETURNING id', `user:${userId}`);
+    await sql('DELETE FROM users WHERE id = ? RETURNING id', userId);
+    const tasksBefore = await countRows(server.databaseUrl, 'tasks');
 
     const res = await server.gql(CREATE, { input: { title: 'ghost', prompt: 'Work', maxPrice: 1 } }, ghost.token);
     expect(res.data ?? null).toBeNull();
     expect(res.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     expect(res.errors?.[0]?.message).toMatch(/no longer exists/);
     expect((await server.gql('{ me { id } }', {}, ghost.token)).data?.me).toBeNull();
-    expect(countRows(server.databaseFile, 'tasks')).toBe(tasksBefore);
+    expect(await countRows(server.databaseUrl, 'tasks')).toBe(tasksBefore);
 
     // A user id that never existed, signed with the right key: the same.
     const forged = await signed('01900000-0000-7000-8000-000000000000', 'ADMIN', Math.floor(Date.now() / 1000) + 600);

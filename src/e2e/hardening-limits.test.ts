@@ -57,11 +57,11 @@ describe('operation limits, before anything runs', () => {
     ['11 directives', `{ ${Array.from({ length: 11 }, (_, i) => `a${i}: __typename @include(if: true)`).join(' ')} }`, /directives limit of 10/i],
     ['a list cost above the limit, with the page size in a variable', 'query ($n: Int) { a: agents(first: $n) { edges { node { id skills } } } b: agents(first: $n) { edges { node { id skills } } } c: tasks(first: $n) { edges { node { skills events { task { events { id } } } } } } }', /cost limit of 5000/],
   ])('refuses %s with one QUERY_TOO_COMPLEX error, over HTTP', async (_what, query, message) => {
-    const before = snapshot(server.databaseFile);
+    const before = await snapshot(server.databaseUrl);
     const res = await post({ query, variables: { n: 100 } }, { authorization: `Bearer ${buyer.token}` });
     expect(res.status).toBeLessThan(500);
     expectRefused(res.body, 'QUERY_TOO_COMPLEX', message);
-    expect(snapshot(server.databaseFile)).toBe(before);
+    expect(await snapshot(server.databaseUrl)).toBe(before);
   });
 
   it('answers the same page size when it fits the cost limit', async () => {
@@ -120,11 +120,11 @@ describe('CSRF and CORS', () => {
     ['multipart/form-data; boundary=x', `--x\r\nContent-Disposition: form-data; name="operations"\r\n\r\n${JSON.stringify({ query: MUTATION })}\r\n--x--\r\n`],
     ['text/plain', JSON.stringify({ query: MUTATION })],
   ])('refuses a %s POST with 415 before anything runs', async (type, body) => {
-    const before = snapshot(server.databaseFile);
+    const before = await snapshot(server.databaseUrl);
     const response = await fetch(server.graphqlUrl, { method: 'POST', headers: { 'content-type': type }, body });
     expect(response.status).toBe(415);
     expect(((await response.json()) as GraphQLResponse).errors?.[0]?.extensions?.code).toBe('UNSUPPORTED_MEDIA_TYPE');
-    expect(snapshot(server.databaseFile)).toBe(before);
+    expect(await snapshot(server.databaseUrl)).toBe(before);
   });
 
   it('answers a GET only with a header a foreign page cannot send without a preflight', async () => {

@@ -1,16 +1,12 @@
 /**
  * NUL characters and lone UTF-16 surrogates in every kind of string input (issue 9, point 8): refused the
  * same way on SQLite and on PostgreSQL (which cannot store a NUL and used to answer with a 500), with a
- * ValidationError where the field's union has one and BAD_USER_INPUT elsewhere; nothing written. The
- * PostgreSQL half needs the local server (TEST_POSTGRES_URL): skipped with a message without it, failing
- * in CI.
+ * ValidationError where the field's union has one and BAD_USER_INPUT elsewhere; nothing written. Runs
+ * once per dialect (test-database.ts), then compares the two runs' answers.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from './harness.ts';
-import { createPostgresDatabase, dropPostgresDatabase } from './postgres-database.ts';
-
-const database = `aicp_text_${process.pid}_${Date.now()}`;
-const postgresUrl = await createPostgresDatabase(database);
+import { dialectAvailable, describeEachDialect } from './test-database.ts';
 
 const BAD = { NUL: 'a\u0000b', 'a lone high surrogate': 'a\uD800b', 'a lone low surrogate': 'a\uDC00b' };
 
@@ -49,15 +45,13 @@ const calls = (bad: string, cursor: string) => [
 /** Everything the bad calls answered, per database: the two must be equal and contain no 500. */
 const answers: Record<string, unknown[]> = {};
 
-const databases: [string, Record<string, string>][] = [['SQLite', {}]];
-if (postgresUrl) databases.push(['PostgreSQL', { DATABASE_URL: postgresUrl }]);
-
-describe.each(databases)('%s', (name, env) => {
+describeEachDialect('bad text', (dialect) => {
+  const name = dialect;
   let server: TestServer;
   const tokens: Record<string, string | undefined> = { anonymous: undefined };
 
   beforeAll(async () => {
-    server = await startServer({ SEED_AGENTS: 'false', ...env });
+    server = await startServer({ SEED_AGENTS: 'false' }, { dialect });
     tokens.buyer = (await server.signUp('BUYER')).token;
     tokens.operator = (await server.signUp('AGENT')).token;
   });
@@ -87,13 +81,9 @@ describe.each(databases)('%s', (name, env) => {
   });
 });
 
-describe.skipIf(!postgresUrl)('both databases', () => {
-  afterAll(async () => {
-    await dropPostgresDatabase(database);
-  });
-
+describe.skipIf(!dialectAvailable.sqlite || !dialectAvailable.postgres)('both databases', () => {
   it('answered every bad call identically', () => {
-    expect(answers.SQLite?.length).toBeGreaterThan(0);
-    expect(answers.PostgreSQL).toEqual(answers.SQLite);
+    expect(answers.sqlite?.length).toBeGreaterThan(0);
+    expect(answers.postgres).toEqual(answers.sqlite);
   });
 });
