@@ -29,12 +29,10 @@ import { TaskEventHub } from './live/event-hub.ts';
 import { useSharedSubscriptionResults } from './live/shared-execution.ts';
 import { closeAtTokenExpiry, useSubscriptionsEndAtTokenExpiry } from './live/token-expiry.ts';
 import { StatsFeed } from './live/stats-feed.ts';
-import { seedAgents } from './market/agents.ts';
-import { ensureCounters } from './market/counters.ts';
+import { bootstrapMarket } from './market/bootstrap.ts';
 import { eventsAfter, latestSequence } from './market/events.ts';
-import { accountOwners, ensureSystemAccounts } from './market/ledger.ts';
+import { accountOwners } from './market/ledger.ts';
 import { type Committed, GroupCommit, type Store } from './market/store.ts';
-import { ensureAdmin } from './market/users.ts';
 import { projectRoot } from './paths.ts';
 import { createAppPubSub, toMessage } from './pubsub.ts';
 import { schema } from './schema/index.ts';
@@ -58,7 +56,7 @@ export interface AppOptions {
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<App> {
   const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'aicp' } });
   const db = await createDb(config.databaseUrl);
-  const { pubsub, close: closePubSub } = await createAppPubSub(config.redisUrl);
+  const { pubsub, health: pubsubHealth, close: closePubSub } = await createAppPubSub(config.redisUrl, config.redisPrefix);
   const stats = new StatsFeed(db.kysely, logger);
   const hub = new TaskEventHub(pubsub, logger, {
     after: (afterSequence, limit) => eventsAfter(db.kysely, afterSequence, limit),
@@ -98,6 +96,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     tokens: new Tokens(config.jwt),
     identities: new Identities(store),
     pubsub,
+    pubsubHealth,
+    instanceId: config.instanceId,
     stats,
     agents,
     hub,
@@ -198,10 +198,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   return {
     services,
     async start() {
-      await ensureCounters(db.kysely);
-      await ensureSystemAccounts(db.kysely, Date.now());
-      if (config.seedAgents) await seedAgents(store, config.ai.model);
-      if (config.admin) await ensureAdmin(store, config.admin.email, config.admin.password);
+      await bootstrapMarket(store, config);
       await hub.start();
       accountNews.start();
       await coordinator.start();
@@ -212,7 +209,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       const { port } = server.address() as AddressInfo;
       const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
       const url = `http://${host}:${port}`;
-      logger.info({ url, database: db.describe, ai: executor.health().detail }, 'AICP is listening');
+      logger.info({ url, instance: config.instanceId, database: db.describe, ai: executor.health().detail }, 'AICP is listening');
       return { url, port };
     },
     async stop({ graceMs = 10_000 } = {}) {

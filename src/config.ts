@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { projectRoot } from './paths.ts';
@@ -40,6 +41,11 @@ const EnvSchema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   DATABASE_URL: z.string().min(1).default('./data/aicp.sqlite'),
   REDIS_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^rediss?$/ }).optional()),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:._-]{1,64}$/, 'letters, digits and : . _ - only, at most 64')
+    .default('aicp:'),
+  INSTANCE_ID: z.preprocess(emptyAsUndefined, z.string().regex(/^[A-Za-z0-9:._-]{1,100}$/, 'letters, digits and : . _ - only, at most 100').optional()),
   JWT_SECRET: z.preprocess(emptyAsUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
   JWT_TTL_SECONDS: int(60, 30 * 24 * 3600).default(3600),
   OPENAI_API_KEY: z.preprocess(emptyAsUndefined, z.string().optional()),
@@ -82,6 +88,13 @@ export interface Config {
   /** A SQLite file path, `:memory:`, or a `postgres://` URL. */
   databaseUrl: string;
   redisUrl: string | undefined;
+  /**
+   * Starts every Redis key and channel of this deployment (pub/sub topics, rate-limit keys...), so
+   * several deployments, or concurrent test runs, can share one Redis. @default 'aicp:'
+   */
+  redisPrefix: string;
+  /** This process among the instances sharing the database: in health, and on the work it claims. */
+  instanceId: string;
   jwt: { secret: string; ttlSeconds: number; issuer: string; audience: string };
   ai: {
     /** Unset with no base URL: the offline executor answers. */
@@ -165,6 +178,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     host: env.HOST,
     databaseUrl: env.DATABASE_URL,
     redisUrl: env.REDIS_URL,
+    redisPrefix: env.REDIS_PREFIX,
+    instanceId: env.INSTANCE_ID ?? defaultInstanceId(),
     jwt: {
       secret: env.JWT_SECRET ?? developmentSecret(env.DATABASE_URL),
       ttlSeconds: env.JWT_TTL_SECONDS,
@@ -222,6 +237,14 @@ function developmentSecret(databaseUrl: string): string {
   const secret = randomBytes(32).toString('base64url');
   writeFileSync(path, secret, { mode: 0o600 });
   return secret;
+}
+
+/**
+ * Host and process id say where to look; the random part tells apart a restarted process that got the
+ * same pid (a container restarts as pid 1 every time). Stable for the life of the process's config.
+ */
+function defaultInstanceId(): string {
+  return `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
 }
 
 function packageVersion(): string {

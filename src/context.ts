@@ -11,7 +11,7 @@ import type { TaskEventHub } from './live/event-hub.ts';
 import type { StatsFeed } from './live/stats-feed.ts';
 import type { Viewer } from './market/model.ts';
 import type { Store } from './market/store.ts';
-import type { AppPubSub } from './pubsub.ts';
+import type { AppPubSub, PubSubHealth } from './pubsub.ts';
 import { createLoaders, type Loaders } from './schema/loaders.ts';
 
 /** Long-lived parts of the app, built once in `buildApp` and shared by every request. */
@@ -23,6 +23,10 @@ export interface Services {
   tokens: Tokens;
   identities: Identities;
   pubsub: AppPubSub;
+  /** In-process, or Redis and its connection state (`health.pubsub`). */
+  pubsubHealth(): Promise<PubSubHealth>;
+  /** This process among the instances sharing the database (`health.instance`; config.instanceId). */
+  instanceId: string;
   stats: StatsFeed;
   agents: AgentDirectory;
   hub: TaskEventHub;

@@ -1,4 +1,5 @@
 import { Kysely, type Migration, type MigrationProvider, Migrator, PostgresDialect } from 'kysely';
+import { retryTransient } from './transient.ts';
 import type { Database } from './types.ts';
 import { FastSqliteDialect, openSqlite } from './sqlite.ts';
 import * as initial from './migrations/2026-11-24T00-00-00_initial.ts';
@@ -16,12 +17,16 @@ export interface Db {
 
 /**
  * Open the database named by DATABASE_URL: `postgres://...` for PostgreSQL, anything else is a SQLite file
- * (or `:memory:`). Migrations run before it is handed out.
+ * (or `:memory:`). Migrations run before it is handed out, under a lock, so several instances starting
+ * together on one fresh database migrate it once: on PostgreSQL Kysely's Migrator holds an advisory lock
+ * (`pg_advisory_lock`) while it reads what is done and does the rest in one transaction; on SQLite it
+ * runs in one `BEGIN IMMEDIATE` transaction (see `FastSqliteDialect`), the file's write lock.
  */
 export async function createDb(url: string): Promise<Db> {
   const db = url.startsWith('postgres://') || url.startsWith('postgresql://') ? await openPostgres(url) : openSqliteDb(url);
   try {
-    await migrateToLatest(db.kysely);
+    // Another process holding SQLite's write lock past busy_timeout is waited out rather than fatal.
+    await retryTransient(() => migrateToLatest(db.kysely));
   } catch (error) {
     await db.close();
     throw error;

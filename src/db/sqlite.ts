@@ -33,17 +33,30 @@ export function openSqlite(url: string): BetterSqlite3.Database {
   // WAL lets readers in other processes run beside the writer; NORMAL sync is durable across process
   // crashes (only an OS crash can lose the last transactions), which is the right trade for a ledger
   // whose every write is also an idempotent, replay-safe transition.
+  // First, so that even switching a fresh file to WAL waits for another process opening it at the same time.
+  db.pragma('busy_timeout = 5000');
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
   return db;
+}
+
+/**
+ * SQLite runs DDL inside transactions; Kysely's adapter says it does not only because its Migrator then
+ * needs no lock of its own. Saying yes makes the Migrator read what is done and migrate the rest inside
+ * one transaction, which our driver begins IMMEDIATE: the file's write lock, so two processes starting
+ * on one fresh file migrate it once, one after the other.
+ */
+class MigratingSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
 }
 
 export class FastSqliteDialect implements Dialect {
   constructor(private readonly database: BetterSqlite3.Database) {}
   createAdapter() {
-    return new SqliteAdapter();
+    return new MigratingSqliteAdapter();
   }
   createDriver(): Driver {
     return new FastSqliteDriver(this.database);

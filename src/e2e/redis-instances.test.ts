@@ -1,16 +1,22 @@
 /**
  * Two instances of the marketplace behind one database, joined by Redis pub/sub (REDIS_URL): a task
- * posted through one is seen live by a subscriber of the other, and the other's stats follow. Needs the
- * local Redis (see test-services.ts: skipped with a message without it, failing in CI).
+ * posted through one is seen live by a subscriber of the other, and the other's stats follow. Every
+ * channel carries this run's own REDIS_PREFIX (other test runs share the Redis), and `health` reports the
+ * bus and which instance answered. Needs the local Redis (see test-services.ts: skipped with a message
+ * without it, failing in CI).
  */
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from './child-server.ts';
 import { startServer, type TestServer, waitFor } from './harness.ts';
 import { subscribeWs } from './live-clients.ts';
 import { describeEachDialect } from './test-database.ts';
 import { marketOps } from './market-ops.ts';
-import { redisAvailable, redisUrl } from './test-services.ts';
+import { redisAvailable, redisUrl, uniqueName } from './test-services.ts';
 
 const available = await redisAvailable();
+const prefix = `${uniqueName('aicp-test')}:`;
+const HEALTH = '{ health { status instance pubsub { status detail latencyMs } } }';
 
 describeEachDialect('several instances over Redis', (dialect) => {
   describe.skipIf(!available)('two instances, one database', () => {
@@ -18,8 +24,8 @@ describeEachDialect('several instances over Redis', (dialect) => {
     let second: TestServer;
 
     beforeAll(async () => {
-      first = await startServer({ REDIS_URL: redisUrl }, { dialect });
-      second = await startServer({ REDIS_URL: redisUrl }, { database: first.database });
+      first = await startServer({ REDIS_URL: redisUrl, REDIS_PREFIX: prefix }, { dialect });
+      second = await startServer({ REDIS_URL: redisUrl, REDIS_PREFIX: prefix }, { database: first.database });
     });
 
     afterAll(async () => {
@@ -28,6 +34,11 @@ describeEachDialect('several instances over Redis', (dialect) => {
     });
 
     it('streams a task posted on one instance to a subscriber of the other, and both see the same stats', async () => {
+      // Listen on the wire itself: every event crosses Redis on this run's prefixed channel.
+      const wire = new Redis(redisUrl);
+      const heard: string[] = [];
+      wire.on('pmessage', (_pattern, channel: string) => heard.push(channel));
+      await wire.psubscribe(`${prefix}*`);
       const market = marketOps(first.gql);
       const buyer = await market.fundedBuyer();
       const listenersBefore = second.app.services.hub.subscriberCount;
@@ -53,9 +64,25 @@ describeEachDialect('several instances over Redis', (dialect) => {
           return r.data?.marketStats?.totalTasks === 1 && r.data.marketStats.totalPaid > 0 ? r.data.marketStats : undefined;
         });
         expect((await first.gql(stats)).data?.marketStats).toEqual(onSecond);
+        expect(heard.filter((channel) => channel === `${prefix}task:event`).length).toBeGreaterThanOrEqual(4);
+        expect(heard.every((channel) => channel.startsWith(prefix))).toBe(true);
       } finally {
         await stream.close();
+        wire.disconnect();
       }
+    });
+
+    it('reports the Redis bus as OK in health, and each instance by its own stable id', async () => {
+      const [a1, b, a2] = [await first.gql(HEALTH), await second.gql(HEALTH), await first.gql(HEALTH)].map((r) => r.data?.health);
+      for (const health of [a1, b]) {
+        expect(health.pubsub.status).toBe('OK');
+        expect(health.pubsub.detail).toContain(prefix);
+        expect(health.pubsub.latencyMs).toBeGreaterThanOrEqual(0);
+        expect(health.instance).toMatch(/^[A-Za-z0-9:._-]+$/);
+      }
+      expect(a1.instance).not.toBe(b.instance);
+      expect(a2.instance).toBe(a1.instance);
+      expect(a1.instance).toBe(first.app.services.instanceId);
     });
 
     it("tells a user connected to one instance that money moved on the other (accountUpdated)", async () => {
@@ -71,5 +98,31 @@ describeEachDialect('several instances over Redis', (dialect) => {
         await stream.close();
       }
     });
+  });
+});
+
+describe('health.pubsub without Redis', () => {
+  it('is OK "in-process" when no REDIS_URL is set, and names the configured instance', async () => {
+    const server = await startServer({ INSTANCE_ID: 'web-1' });
+    try {
+      const health = (await server.gql(HEALTH)).data?.health;
+      expect(health.pubsub).toEqual({ status: 'OK', detail: 'in-process', latencyMs: null });
+      expect(health.instance).toBe('web-1');
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('is DEGRADED, and so is the whole, while the configured Redis cannot be reached', async () => {
+    const nowhere = `redis://127.0.0.1:${await freePort()}`;
+    const server = await startServer({ REDIS_URL: nowhere, REDIS_PREFIX: prefix });
+    try {
+      const health = (await server.gql(HEALTH)).data?.health;
+      expect(health.pubsub.status).toBe('DEGRADED');
+      expect(health.pubsub.detail).toMatch(/connecting/);
+      expect(health.status).toBe('DEGRADED');
+    } finally {
+      await server.stop();
+    }
   });
 });

@@ -25,29 +25,33 @@ export async function registerAgent(store: Store, input: RegisterAgent): Promise
   return transact(store, async (tx) => {
     const taken = await tx.db.selectFrom('agents').select('id').where('name', '=', input.name).executeTakeFirst();
     if (taken) throw new ConflictError('An agent with this name already exists');
-    const row = {
-      id: newId(tx.now),
-      operator_id: input.operatorId,
-      name: input.name,
-      skills: JSON.stringify(input.skills),
-      model: input.model,
-      mode: input.mode,
-      status: 'ONLINE' as const,
-      system_prompt: input.systemPrompt ?? null,
-      ask_per_unit: input.askPerUnit ?? DEFAULT_ASK_PER_UNIT,
-      max_concurrency: input.maxConcurrency ?? 4,
-      reputation: input.reputation ?? 1,
-      tasks_completed: input.history?.completed ?? 0,
-      tasks_failed: input.history?.failed ?? 0,
-      active_tasks: 0,
-      earnings: 0,
-      created_at: tx.now,
-    };
+    const row = agentRow(input, newId(tx.now), tx.now);
     await tx.db.insertInto('agents').values(row).execute();
     await openAccount(tx, Accounts.agent(row.id), 'agent');
     tx.capacityFreed = true;
     return toAgent(row);
   });
+}
+
+function agentRow(input: RegisterAgent, id: string, now: number) {
+  return {
+    id,
+    operator_id: input.operatorId,
+    name: input.name,
+    skills: JSON.stringify(input.skills),
+    model: input.model,
+    mode: input.mode,
+    status: 'ONLINE' as const,
+    system_prompt: input.systemPrompt ?? null,
+    ask_per_unit: input.askPerUnit ?? DEFAULT_ASK_PER_UNIT,
+    max_concurrency: input.maxConcurrency ?? 4,
+    reputation: input.reputation ?? 1,
+    tasks_completed: input.history?.completed ?? 0,
+    tasks_failed: input.history?.failed ?? 0,
+    active_tasks: 0,
+    earnings: 0,
+    created_at: now,
+  };
 }
 
 export interface UpdateAgent {
@@ -124,16 +128,27 @@ export async function countAgents(db: Kysely<Database>): Promise<number> {
   return Number(row.n);
 }
 
-/** The original system's three agents, so an empty marketplace can be tried at once. */
+/**
+ * The original system's three agents, so an empty marketplace can be tried at once. Several instances
+ * may start together on one fresh database: all three are inserted in one transaction, each `ON CONFLICT
+ * (name) DO NOTHING` (on PostgreSQL the insert waits for the instance that got there first, then does
+ * nothing), so exactly three exist, whoever wins.
+ */
 export async function seedAgents(store: Store, model: string): Promise<void> {
-  const existing = await store.db.selectFrom('agents').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-  if (Number(existing.n) > 0) return;
   const originals = [
     { name: 'agent-1', reputation: 2.0, history: { completed: 19, failed: 1 } },
     { name: 'agent-2', reputation: 1.8, history: { completed: 9, failed: 1 } },
     { name: 'agent-3', reputation: 1.2, history: { completed: 7, failed: 3 } },
   ];
-  for (const agent of originals) {
-    await registerAgent(store, { ...agent, operatorId: null, skills: [], model, mode: 'MANAGED', maxConcurrency: 8 });
-  }
+  await transact(store, async (tx) => {
+    const existing = await tx.db.selectFrom('agents').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    if (Number(existing.n) > 0) return;
+    for (const agent of originals) {
+      const row = agentRow({ ...agent, operatorId: null, skills: [], model, mode: 'MANAGED', maxConcurrency: 8 }, newId(tx.now), tx.now);
+      const inserted = await tx.db.insertInto('agents').values(row).onConflict((oc) => oc.column('name').doNothing()).returning('id').executeTakeFirst();
+      if (!inserted) continue;
+      await openAccount(tx, Accounts.agent(row.id), 'agent');
+      tx.capacityFreed = true;
+    }
+  });
 }

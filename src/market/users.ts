@@ -36,20 +36,29 @@ export async function logIn(store: Store, email: string, password: string): Prom
   return toUser(row);
 }
 
-/** The admin account named by ADMIN_EMAIL / ADMIN_PASSWORD: created, or given that password and role. */
+/**
+ * The admin account named by ADMIN_EMAIL / ADMIN_PASSWORD: created, or given that password and role.
+ * Instances starting together each run this: the insert is `ON CONFLICT (email) DO NOTHING` (on
+ * PostgreSQL it waits for whichever instance inserted first), and only the one that inserted opens the
+ * account; the others update the row it made. One admin, whoever wins.
+ */
 export async function ensureAdmin(store: Store, email: string, password: string): Promise<User> {
   const normalized = email.trim().toLowerCase();
   const passwordHash = await hashPassword(password);
   return transact(store, async (tx) => {
-    const existing = await tx.db.selectFrom('users').selectAll().where('email', '=', normalized).executeTakeFirst();
-    if (existing) {
-      await tx.db.updateTable('users').set({ password_hash: passwordHash, role: 'ADMIN' }).where('id', '=', existing.id).execute();
-      return toUser({ ...existing, role: 'ADMIN' });
-    }
     const row = { id: newId(tx.now), email: normalized, password_hash: passwordHash, role: 'ADMIN' as const, created_at: tx.now };
-    await tx.db.insertInto('users').values(row).execute();
-    await openAccount(tx, Accounts.user(row.id), 'user');
-    return toUser(row);
+    const inserted = await tx.db.insertInto('users').values(row).onConflict((oc) => oc.column('email').doNothing()).returning('id').executeTakeFirst();
+    if (inserted) {
+      await openAccount(tx, Accounts.user(row.id), 'user');
+      return toUser(row);
+    }
+    const existing = await tx.db
+      .updateTable('users')
+      .set({ password_hash: passwordHash, role: 'ADMIN' })
+      .where('email', '=', normalized)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toUser(existing);
   });
 }
 

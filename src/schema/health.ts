@@ -16,6 +16,8 @@ interface Health {
   ai: ComponentHealth;
   version: string;
   uptimeSeconds: number;
+  pubsub: ComponentHealth;
+  instance: string;
 }
 
 const ComponentHealthRef = builder.objectRef<ComponentHealth>('ComponentHealth').implement({
@@ -33,6 +35,12 @@ const HealthRef = builder.objectRef<Health>('Health').implement({
     ai: t.field({ type: ComponentHealthRef, resolve: (h) => h.ai }),
     version: t.exposeString('version'),
     uptimeSeconds: t.exposeFloat('uptimeSeconds'),
+    pubsub: t.field({
+      type: ComponentHealthRef,
+      description: 'since 2026-12. The event bus: in-process, or Redis with its state.',
+      resolve: (h) => h.pubsub,
+    }),
+    instance: t.exposeString('instance', { description: 'since 2026-12. Which instance answered (stable for the life of the process).' }),
   }),
 });
 
@@ -51,12 +59,15 @@ builder.queryField('health', (t) =>
         database = { status: 'DOWN', detail: `${services.db.describe}: ${(error as Error).message}`, latencyMs: null };
       }
       const ai = services.executor.health();
+      const pubsub = await services.pubsubHealth();
       return {
-        status: worst(database.status, ai.status),
+        status: worst(database.status, ai.status, pubsub.status),
         database,
         ai: { status: ai.status, detail: ai.detail, latencyMs: ai.latencyMs },
         version: services.config.version,
         uptimeSeconds: round((Date.now() - services.startedAt) / 1000),
+        pubsub,
+        instance: services.instanceId,
       };
     },
   }),
