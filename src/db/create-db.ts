@@ -55,6 +55,9 @@ const migrations: Record<string, Migration> = {
   '2026-12-02T12-00-00_wallet-entries': walletEntries,
 };
 
+/** Every migration's name, oldest first: what a migrated database's `kysely_migration` lists. */
+export const migrationNames: readonly string[] = Object.keys(migrations).sort();
+
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
 export async function migrateToLatest(kysely: Kysely<Database>): Promise<void> {
