@@ -7,6 +7,7 @@
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer, waitFor } from './harness.ts';
+import { subscribeWs } from './live-clients.ts';
 import { describeEachDialect } from './test-database.ts';
 import { expectLedgerInvariants, localIdOf, snapshot } from './ledger-db.ts';
 
@@ -233,6 +234,39 @@ describeEachDialect('access', (dialect) => {
       expect(res.data?.task.buyer).toEqual({ email: expect.stringMatching(/^\w\*\*\*@/), balance: 0, escrowed: 0 });
       const own = (await server.gql(ME, {}, buyerA.token)).data?.me;
       expect(own).toMatchObject({ balance: 100_000 - 20_000, escrowed: 20_000 });
+    });
+  });
+
+  describe('private fields and subscriptions', () => {
+    it("an agent's system prompt and wallet: its operator and admins see them, others get null and an empty list", async () => {
+      const secret = await server.gql(UPDATE, { input: { id: agentA, systemPrompt: 'the secret sauce' } }, operatorA.token);
+      expect(secret.data?.updateAgent.__typename).toBe('Agent');
+      const AGENT = `query ($id: ID!) { agent(id: $id) { systemPrompt transfers { totalCount } } }`;
+      for (const token of [operatorA.token, admin]) {
+        expect((await server.gql(AGENT, { id: agentA }, token)).data?.agent.systemPrompt).toBe('the secret sauce');
+      }
+      for (const token of [operatorB.token, buyerA.token, undefined]) {
+        expect((await server.gql(AGENT, { id: agentA }, token)).data?.agent).toEqual({ systemPrompt: null, transfers: { totalCount: 0 } });
+      }
+    });
+
+    it("taskUpdated of someone else's task: NOT_FOUND; agentAssignments of someone else's agent: FORBIDDEN; anonymous: UNAUTHENTICATED", async () => {
+      const UPDATED = `subscription ($id: ID!) { taskUpdated(id: $id) { id status } }`;
+      const ASSIGNMENTS = `subscription ($agentId: ID!) { agentAssignments(agentId: $agentId) { id } }`;
+      const codes = async (query: string, variables: Record<string, unknown>, token?: string) => {
+        const stream = subscribeWs(server, query, variables, token);
+        try {
+          await stream.ending();
+          return stream.errorCodes;
+        } finally {
+          await stream.close();
+        }
+      };
+      for (const token of [buyerB.token, operatorB.token]) expect(await codes(UPDATED, { id: tasks.taskA }, token)).toEqual(['NOT_FOUND']);
+      expect(await codes(UPDATED, { id: tasks.taskA })).toEqual(['UNAUTHENTICATED']);
+      expect(await codes(ASSIGNMENTS, { agentId: agentA }, operatorB.token)).toEqual(['FORBIDDEN']);
+      expect(await codes(ASSIGNMENTS, { agentId: agentA }, admin)).toEqual(['FORBIDDEN']);
+      expect(await codes(`subscription { accountUpdated { id } }`, {})).toEqual(['UNAUTHENTICATED']);
     });
   });
 
