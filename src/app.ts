@@ -26,6 +26,7 @@ import { createStaticAssetHandler } from './http/static-assets.ts';
 import { AccountNews } from './live/account-news.ts';
 import { AgentDirectory } from './live/agent-directory.ts';
 import { TaskEventHub } from './live/event-hub.ts';
+import { Presence } from './live/presence.ts';
 import { useSharedSubscriptionResults } from './live/shared-execution.ts';
 import { closeAtTokenExpiry, useSubscriptionsEndAtTokenExpiry } from './live/token-expiry.ts';
 import { StatsFeed } from './live/stats-feed.ts';
@@ -87,6 +88,13 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     },
   };
   coordinator = new Coordinator({ store, executor, config, logger });
+  const presence = new Presence({
+    db: db.kysely,
+    logger,
+    leaseMs: config.taskLeaseSeconds * 1000,
+    graceMs: config.externalGraceSeconds * 1000,
+    onConnect: () => coordinator?.kick(),
+  });
 
   const services: Services = {
     config,
@@ -103,6 +111,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     hub,
     accountNews,
     coordinator,
+    presence,
     executor,
     startedAt: Date.now(),
   };
@@ -201,6 +210,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       await bootstrapMarket(store, config);
       await hub.start();
       accountNews.start();
+      presence.start();
       await coordinator.start();
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -220,6 +230,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       await wsDisposable.dispose();
       for (const client of wsServer.clients) client.terminate();
       await new Promise<void>((resolve) => wsServer.close(() => resolve()));
+      await presence.stop();
       server.closeAllConnections();
       stats.close();
       hub.stop();

@@ -56,6 +56,7 @@ const EnvSchema = z.object({
   AI_TIMEOUT_MS: int(100, 3_600_000).default(60_000),
   AI_CONCURRENCY: int(1, 10_000).default(16),
   TASK_LEASE_SECONDS: z.coerce.number().positive().max(86_400).default(300),
+  EXTERNAL_GRACE_SECONDS: z.coerce.number().positive().max(86_400).default(30),
   ADMIN_EMAIL: z.preprocess(emptyAsUndefined, z.email().optional()),
   ADMIN_PASSWORD: z.preprocess(emptyAsUndefined, z.string().min(8, 'must be at least 8 characters').optional()),
   SEED_AGENTS: boolish.default(true),
@@ -109,6 +110,8 @@ export interface Config {
     concurrency: number;
   };
   taskLeaseSeconds: number;
+  /** How long an EXTERNAL agent's running task waits for its operator to reconnect before going back to the queue. */
+  externalGraceSeconds: number;
   admin: { email: string; password: string } | undefined;
   seedAgents: boolean;
   logLevel: string;
@@ -197,6 +200,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       concurrency: env.AI_CONCURRENCY,
     },
     taskLeaseSeconds: env.TASK_LEASE_SECONDS,
+    externalGraceSeconds: env.EXTERNAL_GRACE_SECONDS,
     admin: env.ADMIN_EMAIL && env.ADMIN_PASSWORD ? { email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD } : undefined,
     seedAgents: env.SEED_AGENTS,
     logLevel: env.LOG_LEVEL,

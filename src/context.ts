@@ -8,6 +8,7 @@ import type { Executor } from './engine/executor.ts';
 import type { AccountNews } from './live/account-news.ts';
 import type { AgentDirectory } from './live/agent-directory.ts';
 import type { TaskEventHub } from './live/event-hub.ts';
+import type { Presence } from './live/presence.ts';
 import type { StatsFeed } from './live/stats-feed.ts';
 import type { Viewer } from './market/model.ts';
 import type { Store } from './market/store.ts';
@@ -32,6 +33,8 @@ export interface Services {
   hub: TaskEventHub;
   accountNews: AccountNews;
   coordinator: Coordinator;
+  /** Which EXTERNAL agents' operators listen here (see live/presence.ts). */
+  presence: Presence;
   executor: Executor;
   startedAt: number;
 }

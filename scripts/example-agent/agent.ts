@@ -93,6 +93,7 @@ export async function runExampleAgent(options: ExampleAgentOptions, signal: Abor
     if (signal.aborted) break;
     await sleep(backoffMs(failures.count++, retryBaseMs), signal);
   }
+  log.info(`disconnected: the marketplace offers ${options.name} no new tasks until it runs again`);
   if (inHand.size > 0) log.info(`stopping: finishing ${inHand.size} task(s) in hand`);
   await Promise.allSettled(inHand.values());
   log.info('stopped');

@@ -4,6 +4,7 @@ import type { Database } from './types.ts';
 import { FastSqliteDialect, openSqlite } from './sqlite.ts';
 import * as initial from './migrations/2026-11-24T00-00-00_initial.ts';
 import * as walletEntries from './migrations/2026-12-02T12-00-00_wallet-entries.ts';
+import * as presenceAndMinuteStats from './migrations/2026-12-02T13-00-00_presence-and-minute-stats.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -53,6 +54,7 @@ async function openPostgres(url: string): Promise<Db> {
 const migrations: Record<string, Migration> = {
   '2026-11-24T00-00-00_initial': initial,
   '2026-12-02T12-00-00_wallet-entries': walletEntries,
+  '2026-12-02T13-00-00_presence-and-minute-stats': presenceAndMinuteStats,
 };
 
 /** Every migration's name, oldest first: what a migrated database's `kysely_migration` lists. */

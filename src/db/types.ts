@@ -13,6 +13,8 @@ export interface Database {
   tasks: TasksTable;
   task_events: TaskEventsTable;
   counters: CountersTable;
+  agent_presence: AgentPresenceTable;
+  minute_stats: MinuteStatsTable;
 }
 
 export interface UsersTable {
@@ -108,6 +110,21 @@ export interface TaskEventsTable {
 export interface CountersTable {
   name: string;
   value: number;
+}
+
+/** An instance holding an `agentAssignments` listener for an EXTERNAL agent, until `until` unless renewed. */
+export interface AgentPresenceTable {
+  agent_id: string;
+  instance: string;
+  until: number;
+}
+
+/** Outcomes and payouts per minute (its start, epoch ms), moved in the same transaction as each outcome. */
+export interface MinuteStatsTable {
+  minute: number;
+  completed: Generated<number>;
+  failed: Generated<number>;
+  paid: Generated<number>;
 }
 
 export type UserRow = Selectable<UsersTable>;

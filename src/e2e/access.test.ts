@@ -10,6 +10,7 @@ import { startServer, type TestServer, waitFor } from './harness.ts';
 import { subscribeWs } from './live-clients.ts';
 import { describeEachDialect } from './test-database.ts';
 import { expectLedgerInvariants, localIdOf, snapshot } from './ledger-db.ts';
+import { listenForAssignments, type LiveStream } from './live-clients.ts';
 
 const CREATE = `mutation ($input: CreateTaskInput!) { createTask(input: $input) { __typename ... on Task { id status } ... on Error { message } } }`;
 const CANCEL = `mutation ($id: ID!) { cancelTask(id: $id) { __typename ... on Task { status } ... on Error { message } } }`;
@@ -35,6 +36,7 @@ describeEachDialect('access', (dialect) => {
   let agentB: string;
   /** taskA (buyer A, agent A, PROCESSING), taskB (buyer B, agent B, PROCESSING), pendingA (buyer A, no agent fits). */
   const tasks = { taskA: '', taskB: '', pendingA: '' };
+  const listeners: LiveStream<unknown>[] = [];
 
   async function registerExternal(operator: User, name: string, skill: string): Promise<string> {
     const res = await server.gql(REGISTER, { input: { name, skills: [skill], mode: 'EXTERNAL', askPerUnit: 1_000 } }, operator.token);
@@ -56,6 +58,8 @@ describeEachDialect('access', (dialect) => {
     await server.credit(buyerB.id, 100_000);
     agentA = await registerExternal(operatorA, 'external-a', 'alpha');
     agentB = await registerExternal(operatorB, 'external-b', 'beta');
+    // Connected agents only are offered work: their operators listen for the whole file.
+    listeners.push(listenForAssignments(server, agentA, operatorA.token), listenForAssignments(server, agentB, operatorB.token));
     tasks.taskA = await post(buyerA, 'alpha');
     tasks.taskB = await post(buyerB, 'beta');
     tasks.pendingA = await post(buyerA, 'gamma');
@@ -64,6 +68,7 @@ describeEachDialect('access', (dialect) => {
     }
   });
   afterAll(async () => {
+    await Promise.all(listeners.map((listener) => listener.close()));
     await server?.stop();
   });
 

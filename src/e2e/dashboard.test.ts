@@ -18,6 +18,7 @@ import {
   watchConsole,
 } from './dashboard-browser.ts';
 import { startServer, waitFor, type TestServer } from './harness.ts';
+import { listenForAssignments } from './live-clients.ts';
 
 const CREATE_TASK = `mutation ($input: CreateTaskInput!) {
   createTask(input: $input) { __typename ... on Task { id status } ... on Error { message } }
@@ -203,6 +204,10 @@ describe.skipIf(browserUnavailable())('dashboard in a browser', () => {
     await form.getByLabel('Ask per unit (sats)').fill('3000000');
     await tab.getByTestId('register-agent-submit').click();
     await tab.getByTestId('agent-row').waitFor();
+    // The agent's own program listens for its work (here, this test), so it is connected and offered
+    // tasks; the operator answers this one by hand in the dashboard.
+    const agentId = (await server.gql('{ me { agents { id } } }', {}, operator.token)).data?.me.agents[0].id as string;
+    const program = listenForAssignments(server, agentId, operator.token);
 
     const client = await server.signUp('BUYER');
     await server.credit(client.id, 50_000_000);
@@ -222,6 +227,7 @@ describe.skipIf(browserUnavailable())('dashboard in a browser', () => {
 
     await tab.getByTestId('agent-toggle').click();
     await tab.getByTestId('agent-status').filter({ hasText: 'PAUSED' }).waitFor();
+    await program.close();
     await other.close();
   });
 

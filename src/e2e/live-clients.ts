@@ -189,3 +189,11 @@ function parseSseMessage(block: string): { event: string; data: string } {
   }
   return { event, data: data.join('\n') };
 }
+
+/**
+ * An EXTERNAL agent's operator listening on agentAssignments: only then is the agent connected and offered
+ * work (Agent.connected). Close it to disconnect the agent.
+ */
+export function listenForAssignments(server: TestServer, agentId: string, operatorToken: string): LiveStream<{ agentAssignments: { id: string } }> {
+  return subscribeWs(server, 'subscription ($agentId: ID!) { agentAssignments(agentId: $agentId) { id } }', { agentId }, operatorToken);
+}

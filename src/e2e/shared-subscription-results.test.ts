@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer, waitFor } from './harness.ts';
 import { describeEachDialect } from './test-database.ts';
-import { closeAfterEach, type LiveStream, subscribeSse, subscribeWs } from './live-clients.ts';
+import { closeAfterEach, listenForAssignments, type LiveStream, subscribeSse, subscribeWs } from './live-clients.ts';
 import { marketOps, type MarketOps } from './market-ops.ts';
 
 const EVENTS = 'subscription { taskEvents { sequence status task { id buyer { email } } } }';
@@ -37,7 +37,9 @@ describeEachDialect('shared subscription results', (dialect) => {
       const operator = await server.signUp('AGENT');
       const buyer = await market.fundedBuyer();
       const admin = await server.adminToken();
-      await market.registerAgent(operator.token, { name: 'ext-shared', mode: 'EXTERNAL', skills: ['shared-results'], maxConcurrency: 50 });
+      const agent = await market.registerAgent(operator.token, { name: 'ext-shared', mode: 'EXTERNAL', skills: ['shared-results'], maxConcurrency: 50 });
+      // Its operator listens, so the agent is connected and offered the tasks.
+      track(listenForAssignments(server, agent.id, operator.token));
 
       const streams = {
         buyer: [track(subscribeWs<EventWithBuyer>(server, EVENTS, {}, buyer.token)), track(subscribeWs<EventWithBuyer>(server, EVENTS, {}, buyer.token))],

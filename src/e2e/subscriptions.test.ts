@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventsAfter } from '../market/events.ts';
 import { startServer, type TestServer, waitFor } from './harness.ts';
 import { describeEachDialect, knownBrokenOn, PG_CONCURRENT_MOVES } from './test-database.ts';
-import { closeAfterEach, type LiveStream, subscribeSse, subscribeWs } from './live-clients.ts';
+import { closeAfterEach, listenForAssignments, type LiveStream, subscribeSse, subscribeWs } from './live-clients.ts';
 import { EVENT_FIELDS, type EventView, marketOps, type MarketOps, type TaskView } from './market-ops.ts';
 
 const TASK_EVENTS = `subscription ($after: Int) { taskEvents(afterSequence: $after) { ${EVENT_FIELDS} } }`;
@@ -31,6 +31,8 @@ describeEachDialect('subscriptions', (dialect) => {
   let server: TestServer;
   let market: MarketOps;
   let operator: { token: string };
+  /** The manual agents' operators listen all along, so the agents are connected and offered work. */
+  const listeners: LiveStream<unknown>[] = [];
   const MANUAL = { skills: ['manual'], maxPrice: 5_000_000 };
   /** Ordinary tasks: complexity 1, within the seeded agents' prices, far below the manual agent's. */
   const ORDINARY = { maxPrice: 300_000 };
@@ -39,9 +41,11 @@ describeEachDialect('subscriptions', (dialect) => {
     server = await startServer({ TASK_LEASE_SECONDS: '120' }, { dialect });
     market = marketOps(server.gql);
     operator = await server.signUp('AGENT');
-    await market.registerAgent(operator.token, { name: 'manual-agent', mode: 'EXTERNAL', skills: ['manual'], askPerUnit: 1_000_000, maxConcurrency: 50 });
+    const manual = await market.registerAgent(operator.token, { name: 'manual-agent', mode: 'EXTERNAL', skills: ['manual'], askPerUnit: 1_000_000, maxConcurrency: 50 });
+    listeners.push(listenForAssignments(server, manual.id, operator.token));
   });
   afterAll(async () => {
+    await Promise.all(listeners.map((listener) => listener.close()));
     await server?.stop();
   });
 
@@ -100,6 +104,7 @@ describeEachDialect('subscriptions', (dialect) => {
 
       const laterOperator = await server.signUp('AGENT');
       const agentId = (await market.registerAgent(laterOperator.token, { name: 'updated-later-agent', mode: 'EXTERNAL', skills: ['updated-later'], askPerUnit: 1_000_000 })).id;
+      listeners.push(listenForAssignments(server, agentId, laterOperator.token));
       for (const stream of [ws, sse]) await stream.until((data) => data.some((d) => d.taskUpdated.status === 'PROCESSING'), 'PROCESSING');
       expect(await market.submitResult(laterOperator.token, taskId, { result: 'the answer' })).toMatchObject({ status: 'COMPLETED' });
 

@@ -47,3 +47,25 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
     return this;
   }
 }
+
+/**
+ * `inner`, with `onEnd` called the moment its consumer stops it (return/throw) rather than when the
+ * generator next wakes up: a generator suspended in `await` handles return() only after that await.
+ * `onEnd` should make the pending await finish (e.g. close the queue it waits on).
+ */
+export function closingWith<T>(inner: AsyncGenerator<T>, onEnd: () => void): AsyncIterableIterator<T> {
+  return {
+    next: () => inner.next(),
+    return: (value?: unknown) => {
+      onEnd();
+      return inner.return(value as T);
+    },
+    throw: (error?: unknown) => {
+      onEnd();
+      return inner.throw(error);
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}

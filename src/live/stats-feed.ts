@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/types.ts';
 import type { Agent } from '../market/model.ts';
 import { pageOfAgents } from '../market/agents.ts';
+import { MINUTE_MS, type MinuteStats, minuteSeries } from '../market/minute-stats.ts';
 import { marketStats, type MarketStats } from '../market/stats.ts';
 import { AsyncQueue } from './async-queue.ts';
 
@@ -27,6 +28,8 @@ export class StatsFeed {
   #lastPublish = 0;
   #closed = false;
   readonly #listeners = new Set<AsyncQueue<StatsSnapshot>>();
+  /** series(minutes) by length, valid until the stats change or the minute turns. */
+  readonly #series = new Map<number, { minute: number; rows: Promise<MinuteStats[]> }>();
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -41,6 +44,7 @@ export class StatsFeed {
 
   #refresh(): Promise<StatsSnapshot> {
     this.#stale = false;
+    this.#series.clear();
     const next = this.#compute();
     this.#current = next;
     next.catch(() => {
@@ -83,6 +87,21 @@ export class StatsFeed {
   async leaderboard(offset: number, limit: number): Promise<Agent[]> {
     if (offset + limit <= SNAPSHOT_TOP_AGENTS) return (await this.current()).topAgents.slice(offset, offset + limit);
     return pageOfAgents(this.db, 'REPUTATION', offset, limit);
+  }
+
+  /**
+   * The per-minute history, shared by every reader until something changes: each snapshot sent to
+   * thousands of overview subscribers asks for it, and one read serves them all.
+   */
+  series(minutes: number): Promise<MinuteStats[]> {
+    const now = Date.now();
+    const minute = Math.floor(now / MINUTE_MS);
+    const cached = this.#series.get(minutes);
+    if (cached && cached.minute === minute && !this.#stale) return cached.rows;
+    const rows = minuteSeries(this.db, minutes, now);
+    this.#series.set(minutes, { minute, rows });
+    rows.catch(() => this.#series.delete(minutes));
+    return rows;
   }
 
   close(): void {

@@ -1,7 +1,8 @@
 import type { Insertable, Kysely } from 'kysely';
 import { PreparedStatement } from '../db/prepared.ts';
 import type { Database, TaskEventsTable } from '../db/types.ts';
-import { nextSequence } from './counters.ts';
+import { Counter, nextSequence } from './counters.ts';
+import { recordOutcome } from './minute-stats.ts';
 import { type Task, type TaskEvent, toTaskEvent } from './model.ts';
 import type { Tx } from './store.ts';
 
@@ -37,6 +38,10 @@ export async function appendEvent(
     at: tx.now,
   };
   await insertEvent.run(tx, row);
+  // The per-minute history (MarketStats.series) moves with the outcome it counts, paid at payout time:
+  // only the event that moves the task into COMPLETED or FAILED (its counter goes up), never a later note.
+  const outcome = task.status === 'COMPLETED' || task.status === 'FAILED' ? task.status : null;
+  if (outcome && (counters[Counter.tasksIn(outcome)] ?? 0) > 0) await recordOutcome(tx, outcome, counters[Counter.totalPaid] ?? 0);
   const event = toTaskEvent(row);
   tx.events.push(event);
   return event;

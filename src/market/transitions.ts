@@ -14,6 +14,7 @@ import { newId } from './ids.ts';
 import { Accounts, transfer } from './ledger.ts';
 import { MAX_REPUTATION, MIN_REPUTATION, REPUTATION_GAIN, REPUTATION_LOSS, selectAgent } from './matching.ts';
 import { type Agent, type Task, toAgent, toTask } from './model.ts';
+import { connectedAt } from './presence.ts';
 import { type Store, transact, type Tx } from './store.ts';
 import { lockedTaskRow } from './task-rows.ts';
 import { canTransition, TaskStatus } from './task-state.ts';
@@ -113,6 +114,7 @@ export async function assignPending(store: Store, leaseMs: number, limit = 64): 
     .selectFrom('agents')
     .select('id')
     .where('status', '=', 'ONLINE')
+    .where((eb) => connectedAt(eb, store.now()))
     .whereRef('active_tasks', '<', 'max_concurrency')
     .limit(1)
     .executeTakeFirst();
@@ -121,7 +123,8 @@ export async function assignPending(store: Store, leaseMs: number, limit = 64): 
   const waiting = await store.db.selectFrom('tasks').select('id').where('status', '=', TaskStatus.PENDING).limit(1).executeTakeFirst();
   if (!waiting) return [];
   return transact(store, async (tx) => {
-    const agents = (await tx.db.selectFrom('agents').selectAll().where('status', '=', 'ONLINE').execute()).map(toAgent);
+    // Only agents that can take work now: an EXTERNAL agent whose operator is not listening is skipped.
+    const agents = (await tx.db.selectFrom('agents').selectAll().where('status', '=', 'ONLINE').where((eb) => connectedAt(eb, tx.now)).execute()).map(toAgent);
     const hasRoom = () => agents.some((a) => a.activeTasks < a.maxConcurrency);
     const assignments: Assignment[] = [];
     let afterId = '';

@@ -34,6 +34,11 @@ builder.node(AgentRef, {
     askPerUnit: t.field({ type: 'Sats', description: 'Base price per unit of complexity, before the reputation multiplier.', resolve: (a) => a.askPerUnit }),
     maxConcurrency: t.exposeInt('maxConcurrency'),
     activeTasks: t.exposeInt('activeTasks'),
+    connected: t.boolean({
+      description:
+        'since 2026-12. MANAGED: always true. EXTERNAL: whether its operator is listening on agentAssignments (or bidRequests) right now, on any instance. Work is offered only to connected agents.',
+      resolve: (a, _args, ctx) => a.mode === 'MANAGED' || ctx.loaders.connected.load(a.id),
+    }),
     createdAt: t.field({ type: 'DateTime', resolve: (a) => a.createdAt }),
     systemPrompt: t.string({
       nullable: true,

@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
-import { agentsByIds, agentsOfOperators } from '../market/agents.ts';
+import { agentsByIds, agentsOfOperators, allAgents } from '../market/agents.ts';
+import { presentAgents } from '../market/presence.ts';
 import { eventsOfTasks } from '../market/events.ts';
 import { balancesOf } from '../market/ledger.ts';
 import type { Agent, Task, TaskEvent, User } from '../market/model.ts';
@@ -21,6 +22,8 @@ export class Loaders {
   #escrowed?: DataLoader<string, number>;
   #eventsOfTask?: DataLoader<string, TaskEvent[]>;
   #agentsOfOperator?: DataLoader<string, Agent[]>;
+  #connected?: DataLoader<string, boolean>;
+  #market?: Promise<{ agents: Agent[]; connected: Set<string> }>;
 
   constructor(private readonly store: Store) {}
 
@@ -56,6 +59,23 @@ export class Loaders {
       const events = await eventsOfTasks(this.store.db, taskIds);
       return taskIds.map((id) => events.filter((e) => e.taskId === id));
     }));
+  }
+
+  /** Whether an EXTERNAL agent's operator listens now, on any instance (MANAGED agents: always). */
+  get connected() {
+    return (this.#connected ??= new DataLoader(async (agentIds) => {
+      const present = await presentAgents(this.store.db, agentIds, this.store.now());
+      return agentIds.map((id) => present.has(id));
+    }));
+  }
+
+  /** Every agent and which EXTERNAL ones are connected, read once per request: what matching sees. */
+  market(): Promise<{ agents: Agent[]; connected: Set<string> }> {
+    return (this.#market ??= (async () => {
+      const agents = await allAgents(this.store.db);
+      const external = agents.filter((a) => a.mode === 'EXTERNAL').map((a) => a.id);
+      return { agents, connected: await presentAgents(this.store.db, external, this.store.now()) };
+    })());
   }
 
   get agentsOfOperator() {

@@ -1,4 +1,3 @@
-import { allAgents } from '../market/agents.ts';
 import { complexity, prompt, skills } from '../market/inputs.ts';
 import { estimateComplexity, selectAgent } from '../market/matching.ts';
 import type { Agent } from '../market/model.ts';
@@ -34,7 +33,9 @@ builder.queryField('quote', (t) =>
     args: { input: t.arg({ type: QuoteInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       const level = input.complexity ?? estimateComplexity(input.prompt);
-      const match = selectAgent(await allAgents(ctx.services.store.db), { complexity: level, skills: input.skills ?? [] });
+      const { agents, connected } = await ctx.loaders.market();
+      const offered = agents.filter((a) => a.mode === 'MANAGED' || connected.has(a.id));
+      const match = selectAgent(offered, { complexity: level, skills: input.skills ?? [] });
       return { complexity: level, agent: match?.agent ?? null, price: match?.price ?? null };
     },
   }),

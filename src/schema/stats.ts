@@ -1,6 +1,7 @@
 import type { StatsSnapshot } from '../live/stats-feed.ts';
 import { deliveries } from '../live/pacer.ts';
 import { SNAPSHOT_TOP_AGENTS } from '../live/stats-feed.ts';
+import { MAX_SERIES_MINUTES, type MinuteStats } from '../market/minute-stats.ts';
 import type { TaskStatus } from '../market/task-state.ts';
 import { AgentRef } from './agent.ts';
 import { builder, pageCost } from './builder.ts';
@@ -13,6 +14,16 @@ const TaskStatusCount = builder.objectRef<{ status: TaskStatus; count: number }>
   }),
 });
 
+const MinuteStatsRef = builder.objectRef<MinuteStats>('MinuteStats').implement({
+  description: 'since 2026-12',
+  fields: (t) => ({
+    at: t.field({ type: 'DateTime', description: 'The start of the minute.', resolve: (m) => m.at }),
+    completed: t.exposeInt('completed'),
+    failed: t.exposeInt('failed'),
+    paid: t.field({ type: 'Sats', description: 'Paid to agents in that minute.', resolve: (m) => m.paid }),
+  }),
+});
+
 const MarketStatsRef = builder.objectRef<StatsSnapshot>('MarketStats').implement({
   fields: (t) => ({
     totalTasks: t.exposeInt('totalTasks'),
@@ -20,6 +31,13 @@ const MarketStatsRef = builder.objectRef<StatsSnapshot>('MarketStats').implement
     completionRate: t.exposeFloat('completionRate', { description: 'Completed / (completed + failed); 0 before any outcome.' }),
     totalPaid: t.field({ type: 'Sats', description: 'Everything paid out to agents.', resolve: (s) => s.totalPaid }),
     activeAgents: t.exposeInt('activeAgents'),
+    series: t.field({
+      type: [MinuteStatsRef],
+      description:
+        "since 2026-12. Per-minute history from the server's own records (the same for every viewer, kept across restarts), oldest first, one entry per minute including empty ones; minutes is 1..1440.",
+      args: { minutes: t.arg.int({ defaultValue: 30, required: false }) },
+      resolve: (_s, { minutes }, ctx) => ctx.services.stats.series(Math.max(1, Math.min(MAX_SERIES_MINUTES, minutes ?? 30))),
+    }),
     topAgents: t.field({
       type: [AgentRef],
       args: { limit: t.arg.int({ defaultValue: 5, required: false }) },

@@ -8,6 +8,9 @@ import { localId } from './ids.ts';
 import { mayRead, readableTask, TaskEventRef, TaskRef } from './task.ts';
 import { refreshLoaders } from './loaders.ts';
 import { deliveries } from '../live/pacer.ts';
+import { type AsyncQueue, closingWith } from '../live/async-queue.ts';
+import type { Context } from '../context.ts';
+import type { TaskEvent } from '../market/model.ts';
 
 builder.node(TaskEventRef, {
   id: { resolve: (event) => String(event.sequence) },
@@ -92,31 +95,43 @@ builder.subscriptionField('agentAssignments', (t) =>
     description: 'For the operator of an EXTERNAL agent: each task assigned to it, as it is assigned.',
     authScopes: { operator: true },
     args: { agentId: t.arg.id({ required: true }) },
-    subscribe: async function* (_root, args, ctx) {
-      const agentId = localId(args.agentId, 'Agent');
-      const agent = agentId ? await ctx.loaders.agent.load(agentId) : null;
-      if (!agent) throw new GraphQLError('No agent with this id', { extensions: { code: 'NOT_FOUND' } });
-      if (!isOperatorOf(ctx.viewer, agent)) throw new GraphQLError('Only the operator of this agent may receive its assignments', { extensions: { code: 'FORBIDDEN' } });
+    // The queue is closed from outside the generator as soon as the client goes: a generator waiting for
+    // the next event would otherwise run its `finally` (and so mark the agent disconnected) only when some
+    // later event arrived.
+    subscribe: (_root, args, ctx) => {
       const live = ctx.services.hub.listen();
-      try {
-        // Tasks already waiting for this agent (assigned while it was disconnected) come first. Each attempt
-        // is sent once, keyed by its lease: a task requeued and given back to this agent is a new attempt.
-        const waiting = await pageOfTasks(ctx.services.store.db, { agentIds: [agent.id], status: 'PROCESSING' }, { limit: 100, oldestFirst: true });
-        const sent = new Set(waiting.map((task) => task.leaseToken));
-        for (const task of waiting) yield task;
-        for await (const event of live) {
-          if (event.agentId !== agent.id || event.status !== 'PROCESSING') continue;
-          refreshLoaders(ctx, event.sequence);
-          const task = await ctx.loaders.task.load(event.taskId);
-          if (task?.agentId === agent.id && task.status === 'PROCESSING' && !sent.has(task.leaseToken)) {
-            sent.add(task.leaseToken);
-            yield task;
-          }
-        }
-      } finally {
-        live.close();
-      }
+      return closingWith(assignments(args.agentId, ctx, live), () => live.close());
     },
     resolve: (task) => task,
   }),
 );
+
+/** An operator's listener: while it is open the agent counts as connected (see live/presence.ts). */
+async function* assignments(globalAgentId: string, ctx: Context, live: AsyncQueue<TaskEvent>): AsyncGenerator<Task> {
+  let release: (() => Promise<void>) | undefined;
+  try {
+    const agentId = localId(globalAgentId, 'Agent');
+    const agent = agentId ? await ctx.loaders.agent.load(agentId) : null;
+    if (!agent) throw new GraphQLError('No agent with this id', { extensions: { code: 'NOT_FOUND' } });
+    if (!isOperatorOf(ctx.viewer, agent)) throw new GraphQLError('Only the operator of this agent may receive its assignments', { extensions: { code: 'FORBIDDEN' } });
+    release = await ctx.services.presence.hold(agent.id);
+    // Tasks this agent already holds (e.g. it reconnects within the grace) come first. Each attempt
+    // is sent once, keyed by its lease: a task requeued and given back to this agent is a new attempt.
+    const waiting = await pageOfTasks(ctx.services.store.db, { agentIds: [agent.id], status: 'PROCESSING' }, { limit: 100, oldestFirst: true });
+    const sent = new Set(waiting.map((task) => task.leaseToken));
+    for (const task of waiting) yield task;
+    for await (const event of live) {
+      if (event.agentId !== agent.id || event.status !== 'PROCESSING') continue;
+      refreshLoaders(ctx, event.sequence);
+      const task = await ctx.loaders.task.load(event.taskId);
+      if (task?.agentId === agent.id && task.status === 'PROCESSING' && !sent.has(task.leaseToken)) {
+        sent.add(task.leaseToken);
+        yield task;
+      }
+    }
+  } finally {
+    live.close();
+    await release?.();
+  }
+}
+

@@ -5,6 +5,7 @@ import { isId } from '../market/ids.ts';
 import type { Task, TaskEvent } from '../market/model.ts';
 import { countTasks, pageOfTasks, type TaskFilter } from '../market/tasks.ts';
 import { searchText } from '../market/search.ts';
+import { waitingReason } from '../market/waiting.ts';
 import { authorize, listScope, may, type TaskAction, type TaskParties } from '../market/task/access.ts';
 import { AgentRef } from './agent.ts';
 import { builder, pageCost } from './builder.ts';
@@ -41,6 +42,16 @@ builder.node(TaskRef, {
     createdAt: t.field({ type: 'DateTime', resolve: (task) => task.createdAt }),
     updatedAt: t.field({ type: 'DateTime', resolve: (task) => task.updatedAt }),
     completedAt: t.field({ type: 'DateTime', nullable: true, resolve: (task) => task.completedAt }),
+    waitingReason: t.string({
+      nullable: true,
+      description:
+        'since 2026-12. Why a PENDING task is still waiting, in words a buyer understands (e.g. no online agent has the skill "rust"; every fitting agent asks more than maxPrice; all fitting agents are busy; collecting bids until ...). Null otherwise.',
+      resolve: async (task, _args, ctx) => {
+        if (task.status !== 'PENDING') return null;
+        const { agents, connected } = await ctx.loaders.market();
+        return waitingReason(task, agents, (a) => a.mode === 'MANAGED' || connected.has(a.id));
+      },
+    }),
     events: t.field({ type: [TaskEventRef], description: 'Its lifecycle, oldest first.', resolve: (task, _args, ctx) => ctx.loaders.eventsOfTask.load(task.id) }),
   }),
 });
