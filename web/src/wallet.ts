@@ -1,7 +1,7 @@
 import type { Client } from '@urql/core';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { useSubscription } from 'urql';
-import { WalletMovementFragment, type WalletMovement } from './components/WalletHistory.tsx';
+import type { WalletMovement } from './components/WalletHistory.tsx';
 import { requestErrorMessage } from './errors.ts';
 import { graphql } from './graphql.ts';
 
@@ -29,63 +29,42 @@ export function useLiveAccount(): LiveAccount {
   return result.data ?? { account: null, version: 0 };
 }
 
-const WalletPageFragment = graphql(
-  `
-    fragment WalletPage on TransferConnection {
-      totalCount
-      pageInfo { hasNextPage endCursor }
-      edges { node { ...WalletMovement } }
+/**
+ * Any wallet by its owner's global id (a User: the signed-in user's own or, for admins, anyone's; an Agent:
+ * its operator's or, for admins, any). One query for all: `node` resolves the owner with its visibility
+ * rules. Fields are written out, not spread from fragments, to stay within the operation depth limit.
+ */
+const WalletQuery = graphql(`
+  query Wallet($id: ID!, $first: Int, $after: String) {
+    node(id: $id) {
+      id
+      ... on User {
+        transfers(first: $first, after: $after) {
+          totalCount
+          pageInfo { hasNextPage endCursor }
+          edges { node { id kind amount balanceAfter at task { id title } } }
+        }
+      }
+      ... on Agent {
+        transfers(first: $first, after: $after) {
+          totalCount
+          pageInfo { hasNextPage endCursor }
+          edges { node { id kind amount balanceAfter at task { id title } } }
+        }
+      }
     }
-  `,
-  [WalletMovementFragment],
-);
-
-const MyWalletQuery = graphql(
-  `
-    query MyWallet($first: Int, $after: String) {
-      me { id transfers(first: $first, after: $after) { ...WalletPage } }
-    }
-  `,
-  [WalletPageFragment],
-);
-
-const UserWalletQuery = graphql(
-  `
-    query UserWallet($id: ID!, $first: Int, $after: String) {
-      node(id: $id) { id ... on User { transfers(first: $first, after: $after) { ...WalletPage } } }
-    }
-  `,
-  [WalletPageFragment],
-);
-
-const AgentWalletQuery = graphql(
-  `
-    query AgentWallet($id: ID!, $first: Int, $after: String) {
-      agent(id: $id) { id transfers(first: $first, after: $after) { ...WalletPage } }
-    }
-  `,
-  [WalletPageFragment],
-);
-
-/** Whose wallet: the signed-in user's, a user's by id (admins), or an agent's (its operator, admins). */
-export type WalletSource = { kind: 'me' } | { kind: 'user'; id: string } | { kind: 'agent'; id: string };
+  }
+`);
 
 type Page = { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string | null }; edges: { node: WalletMovement }[] };
 
 const PAGE_SIZE = 10;
 
-async function fetchPage(client: Client, source: WalletSource, after: string | null): Promise<{ page: Page | null; error: string | null }> {
-  const options = { requestPolicy: 'network-only' } as const;
-  const variables = { first: PAGE_SIZE, after };
-  const result =
-    source.kind === 'me'
-      ? await client.query(MyWalletQuery, variables, options).toPromise()
-      : source.kind === 'user'
-        ? await client.query(UserWalletQuery, { ...variables, id: source.id }, options).toPromise()
-        : await client.query(AgentWalletQuery, { ...variables, id: source.id }, options).toPromise();
+async function fetchPage(client: Client, ownerId: string, after: string | null): Promise<{ page: Page | null; error: string | null }> {
+  const result = await client.query(WalletQuery, { id: ownerId, first: PAGE_SIZE, after }, { requestPolicy: 'network-only' }).toPromise();
   if (result.error) return { page: null, error: requestErrorMessage(result.error) };
-  const data = result.data;
-  const page = !data ? null : 'me' in data ? data.me?.transfers : 'agent' in data ? data.agent?.transfers : data.node && 'transfers' in data.node ? data.node.transfers : null;
+  const node = result.data?.node;
+  const page: Page | null = node && 'transfers' in node ? node.transfers : null;
   return page ? { page, error: null } : { page: null, error: 'This wallet does not exist or is not visible to you.' };
 }
 
@@ -102,19 +81,17 @@ export interface WalletHistoryState {
  * A wallet's movements, newest first, PAGE_SIZE at a time ("Show older" appends the next page). Whenever
  * `refreshKey` changes (money moved), the newest page is read again and the list starts over from it.
  */
-export function useWalletHistory(client: Client, source: WalletSource | null, refreshKey: unknown): WalletHistoryState {
+export function useWalletHistory(client: Client, ownerId: string | null, refreshKey: unknown): WalletHistoryState {
   const [state, setState] = useState<Omit<WalletHistoryState, 'more'>>({ movements: [], total: null, hasMore: false, loading: false, error: null });
   const cursor = useRef<string | null>(null);
   // Answers to an older request (another wallet, an earlier refresh) are dropped.
   const request = useRef(0);
-  const sourceKey = source ? `${source.kind}:${'id' in source ? source.id : ''}` : null;
-
   const load = useCallback(
     async (after: string | null) => {
-      if (!source) return;
+      if (!ownerId) return;
       const id = ++request.current;
       setState((s) => ({ ...s, loading: true }));
-      const { page, error } = await fetchPage(client, source, after);
+      const { page, error } = await fetchPage(client, ownerId, after);
       if (id !== request.current) return;
       if (page) cursor.current = page.pageInfo.endCursor;
       setState((s) => ({
@@ -125,12 +102,11 @@ export function useWalletHistory(client: Client, source: WalletSource | null, re
         error,
       }));
     },
-    // The source is keyed by its value, not its identity: a new object for the same wallet is the same wallet.
-    [client, sourceKey],
+    [client, ownerId],
   );
 
   useEffect(() => {
-    if (!source) {
+    if (!ownerId) {
       setState({ movements: [], total: null, hasMore: false, loading: false, error: null });
       return;
     }

@@ -1,21 +1,23 @@
-import type { ResultOf } from 'gql.tada';
 import { formatDateTime, formatSats } from '../format.ts';
 import { graphql } from '../graphql.ts';
 import { Empty } from './ui.tsx';
 
-export const WalletMovementFragment = graphql(`
-  fragment WalletMovement on Transfer {
-    id
-    kind
-    amount
-    balanceAfter
-    at
-    task { id title }
-  }
-`);
+export type TransferKind = ReturnType<typeof graphql.scalar<'TransferKind'>>;
 
-export type WalletMovement = ResultOf<typeof WalletMovementFragment>;
-export type TransferKind = WalletMovement['kind'];
+/**
+ * One movement as this component renders it. A plain type rather than a fragment: the wallet query spells
+ * these fields out, because under the operation depth limit (src/http/operation-limits.ts) every fragment
+ * spread counts as a level, and the admin's query (node → User → transfers → edges → node → task) is
+ * already seven deep. gql.tada checks that the query's result fits this type.
+ */
+export interface WalletMovement {
+  id: string;
+  kind: TransferKind;
+  amount: number;
+  balanceAfter: number;
+  at: string;
+  task: { id: string; title: string } | null;
+}
 
 const kindLabel: Record<TransferKind, string> = {
   CREDIT: 'Credit',

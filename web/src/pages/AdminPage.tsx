@@ -146,7 +146,7 @@ export function AdminPage({ app, epoch }: { app: AppClient; epoch: number }) {
       </Card>
       <WalletSection
         app={app}
-        source={walletUser ? { kind: 'user', id: walletUser } : null}
+        ownerId={walletUser}
         refreshKey={`${walletUser}:${done ?? ''}`}
         title="Wallet of the chosen user"
         emptyText={walletUser ? 'No money has moved in this wallet yet.' : 'Pick a user (“Credit” next to a buyer) to see their wallet history.'}

@@ -10,7 +10,7 @@ import { formatSats, uuid } from '../format.ts';
 import { graphql } from '../graphql.ts';
 import { useDebouncedValue, useOnReconnect } from '../hooks.ts';
 import { useLiveTasks } from '../task-events.ts';
-import { useLiveAccount, type WalletSource } from '../wallet.ts';
+import { useLiveAccount } from '../wallet.ts';
 import { TaskDetails } from './TaskDetails.tsx';
 import { WalletSection } from './WalletSection.tsx';
 
@@ -59,7 +59,6 @@ const BuyerEventsSubscription = graphql(
 );
 
 const TASK_FIELDS = ['title', 'prompt', 'skills', 'complexity', 'maxPrice'] as const;
-const ME: WalletSource = { kind: 'me' };
 
 export function BuyerPage({ app, epoch }: { app: AppClient; epoch: number }) {
   const [account, refetchAccount] = useQuery({ query: BuyerAccountQuery, requestPolicy: 'cache-and-network' });
@@ -160,7 +159,7 @@ export function BuyerPage({ app, epoch }: { app: AppClient; epoch: number }) {
       </Card>
       <WalletSection
         app={app}
-        source={ME}
+        ownerId={accountId ?? null}
         refreshKey={live.version}
         title="Wallet history"
         emptyText="No money has moved yet. Credits from an admin and your tasks' escrows appear here."

@@ -10,7 +10,7 @@ import { issuesToFieldErrors, requestErrorMessage, type FieldErrors } from '../e
 import { graphql } from '../graphql.ts';
 import { useOnReconnect, useThrottledCallback } from '../hooks.ts';
 import { useLiveTasks } from '../task-events.ts';
-import { useLiveAccount, type WalletSource } from '../wallet.ts';
+import { useLiveAccount } from '../wallet.ts';
 import { TaskDetails } from './TaskDetails.tsx';
 import { WalletSection } from './WalletSection.tsx';
 
@@ -136,10 +136,8 @@ export function OperatorPage({ app, epoch }: { app: AppClient; epoch: number }) 
   const agents = agentsResult.data?.me?.agents ?? [];
   // Whose wallet history is shown: one of our agents (the first by default), or our own account.
   const [walletOf, setWalletOf] = useState<string | null>(null);
-  const walletSource = useMemo<WalletSource>(() => {
-    const chosen = walletOf ?? agents[0]?.id ?? OWN;
-    return chosen === OWN ? { kind: 'me' } : { kind: 'agent', id: chosen };
-  }, [walletOf, agents]);
+  const walletChoice = walletOf ?? agents[0]?.id ?? OWN;
+  const walletOwner = walletChoice === OWN ? (agentsResult.data?.me?.id ?? null) : walletChoice;
   return (
     <div className="page workspace" data-testid="operator-workspace">
       <Card title="Your agents" testId="operator-agents">
@@ -161,7 +159,7 @@ export function OperatorPage({ app, epoch }: { app: AppClient; epoch: number }) 
       </Card>
       <WalletSection
         app={app}
-        source={walletSource}
+        ownerId={walletOwner}
         refreshKey={live.version}
         title="Wallet history"
         emptyText="No money has moved in this wallet yet. Payouts appear here as your agents are paid."
@@ -169,7 +167,7 @@ export function OperatorPage({ app, epoch }: { app: AppClient; epoch: number }) 
         actions={
           <label className="inline-label">
             Wallet{' '}
-            <select value={walletSource.kind === 'agent' ? walletSource.id : OWN} onChange={(e) => setWalletOf(e.target.value)} data-testid="wallet-select">
+            <select value={walletChoice} onChange={(e) => setWalletOf(e.target.value)} data-testid="wallet-select">
               {agents.map((a) => (
                 <option key={a.id} value={a.id}>
                   {a.name}
