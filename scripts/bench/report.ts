@@ -4,6 +4,7 @@ import { cpus } from 'node:os';
 import type { EndToEnd, ReadFigures } from './figures-http.ts';
 import type { LiveFigures } from './figures-live.ts';
 import type { MemoryFigures } from './figures-memory.ts';
+import type { PostgresFigures } from './figures-postgres.ts';
 import type { ProviderFigures } from './figures-provider.ts';
 
 /** Every figure; a run limited with BENCH_ONLY has some missing. */
@@ -14,6 +15,7 @@ export interface Figures {
   live?: LiveFigures;
   provider?: ProviderFigures;
   memory?: MemoryFigures;
+  postgres?: PostgresFigures;
 }
 
 export interface Row {
@@ -103,6 +105,35 @@ export function rows(f: Figures): Row[] {
       target: 'idle < 150 MB',
       met: f.idleRss !== undefined && f.idleRss < 150 * 1024 * 1024,
     });
+  }
+  const postgres = f.postgres;
+  if (postgres) {
+    const [one, three] = [1, 3].map((n) => postgres.runs.find((r) => r.instances === n));
+    const clean = (r: (typeof postgres.runs)[number]) => r.failed === 0 && r.clientErrors === 0;
+    const measured = (r: (typeof postgres.runs)[number]) =>
+      `${r.perSecond.toFixed(1)}/s (${r.completed}/${r.tasks} in ${r.seconds.toFixed(1)} s; ${r.failed} failed, ${r.clientErrors} client errors, ` +
+      `${r.deadlocks} deadlocks; lock waits ${(r.lockWaitShare * 100).toFixed(0)}%, counters row ${(r.counterWaitShare * 100).toFixed(0)}%)`;
+    if (one) {
+      table.push({
+        figure: `8a PostgreSQL, 1 instance, provider 300-800 ms`,
+        measured: measured(one),
+        baseline: `bound ${one.bound.toFixed(1)}/s (${postgres.aiConcurrency} x 1 / ${postgres.meanLatencyS} s)`,
+        ratio: one.ofBound.toFixed(2),
+        target: '>= 0.80, 0 failed, 0 errors',
+        met: one.ofBound >= 0.8 && clean(one),
+      });
+    }
+    if (one && three) {
+      const x = three.perSecond / one.perSecond;
+      table.push({
+        figure: `8b PostgreSQL, 3 instances, one database`,
+        measured: `${measured(three)}; ${three.ofBound.toFixed(2)} of its bound ${three.bound.toFixed(1)}/s`,
+        baseline: `1 instance ${one.perSecond.toFixed(1)}/s`,
+        ratio: x.toFixed(2),
+        target: '>= 2.0, 0 failed, 0 errors',
+        met: x >= 2 && clean(three),
+      });
+    }
   }
   return table;
 }

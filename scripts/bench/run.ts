@@ -6,8 +6,10 @@
  * Environment: BENCH_DURATION (measured seconds per load run, 10), BENCH_WARMUP (3), BENCH_TASKS (figure 4,
  * 10000), BENCH_SUBSCRIBERS (figure 5, 10000), BENCH_GOODPUT_TASKS (figure 6, 2000), BENCH_GOODPUT_RPS
  * (50), BENCH_ARCHIVE_TASKS (figure 7, 100000), BENCH_PROFILE=1 (CPU-profile every server and print
- * where the time went in each measured window; see bench-results/profiles/), BENCH_ONLY (a comma-separated
- * subset of reads,e2e,live,provider,memory).
+ * where the time went in each measured window; see bench-results/profiles/), BENCH_PG_SECONDS (figure 8:
+ * each PostgreSQL run is sized to last about this long at its bound, 20), BENCH_ONLY (a comma-separated
+ * subset of reads,e2e,live,provider,memory,postgres). Figure 8 needs PostgreSQL and Redis (TEST_POSTGRES_URL,
+ * TEST_REDIS_URL; the local ones by default) and is skipped with a message without PostgreSQL.
  */
 import { execSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -18,6 +20,7 @@ import { startFakeLlm } from '../fake-llm/server.ts';
 import { endToEndFigure, readAndCreateFigures } from './figures-http.ts';
 import { liveFigure } from './figures-live.ts';
 import { memoryFigure } from './figures-memory.ts';
+import { postgresFigure, postgresReachable } from './figures-postgres.ts';
 import { providerFigure } from './figures-provider.ts';
 import { summarise, type Window } from './profile-summary.ts';
 import { type Figures, printTable, rows, writeResults } from './report.ts';
@@ -31,9 +34,10 @@ const settings = {
   goodputRps: env('BENCH_GOODPUT_RPS', 50),
   archiveTasks: env('BENCH_ARCHIVE_TASKS', 100_000),
   seconds: env('BENCH_DURATION', 10),
+  postgresSeconds: env('BENCH_PG_SECONDS', 20),
 };
 const profiling = process.env.BENCH_PROFILE === '1';
-const only = new Set((process.env.BENCH_ONLY ?? 'reads,e2e,live,provider,memory').split(',').map((s) => s.trim()));
+const only = new Set((process.env.BENCH_ONLY ?? 'reads,e2e,live,provider,memory,postgres').split(',').map((s) => s.trim()));
 const resultsDir = new URL('../../bench-results/', import.meta.url).pathname;
 const profileRoot = join(resultsDir, 'profiles');
 const began = performance.now();
@@ -120,6 +124,11 @@ try {
     );
     figures.memory = memory;
     await d.stop();
+  }
+
+  if (only.has('postgres')) {
+    if (await postgresReachable()) figures.postgres = await postgresFigure(settings.postgresSeconds, log);
+    else log('figure 8 skipped: no PostgreSQL server (TEST_POSTGRES_URL)');
   }
 
   const table = rows(figures);

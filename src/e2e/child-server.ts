@@ -33,6 +33,7 @@ export interface ChildServer {
   pid: number;
   port: number;
   graphqlUrl: string;
+  wsUrl: string;
   gql: Gql;
   /** Everything the child wrote to stdout and stderr so far. */
   output(): string;
@@ -91,6 +92,7 @@ export async function spawnServer(env: Record<string, string>, readyTimeoutMs = 
     pid: child.pid,
     port,
     graphqlUrl,
+    wsUrl: `ws://127.0.0.1:${port}/graphql`,
     gql: httpGql(graphqlUrl),
     output: () => output,
     exited,

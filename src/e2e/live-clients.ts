@@ -105,7 +105,7 @@ export class LiveStream<T> {
 }
 
 /** Subscribe over graphql-ws on its own connection; `token` goes in connectionParams as the contract says. */
-export function subscribeWs<T>(server: TestServer, query: string, variables: Variables = {}, token?: string): LiveStream<T> {
+export function subscribeWs<T>(server: Pick<TestServer, 'wsUrl'>, query: string, variables: Variables = {}, token?: string): LiveStream<T> {
   const client = createClient({
     url: server.wsUrl,
     webSocketImpl: WebSocket,
