@@ -95,7 +95,7 @@ export interface TasksTable {
 }
 
 export interface TaskEventsTable {
-  /** Strictly increasing across the marketplace, in commit order (see `nextSequence`). */
+  /** Strictly increasing across the marketplace, in commit order (see `takeSequences`). */
   sequence: number;
   task_id: string;
   buyer_id: string;

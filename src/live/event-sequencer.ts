@@ -37,7 +37,7 @@ const RETRY_MS = 1000;
  * The database is the source of truth and Redis (or the in-process pub/sub) only carries news of it.
  * Sequences are dense: the counter row that hands them out is updated in the transaction that uses the
  * number and stays locked until it commits, so a transaction that rolls back also gives its number back
- * and the next one takes it (see `nextSequence`). A commit's lock is only released once the commit is
+ * and the next one takes it (see `takeSequences`). A commit's lock is only released once the commit is
  * visible, so a reader that sees sequence N sees every sequence below it. Hence the one rule here: when
  * a read of the database returns events past a missing sequence, that sequence will never exist, and it
  * is passed over (logged; it would mean the allocation above changed) rather than waited for.

@@ -25,14 +25,15 @@ export async function ensureCounters(db: Kysely<Database>): Promise<void> {
 }
 
 /**
- * Add `deltas` to their counters and take the next event sequence, in one statement: every change of a
- * task's status moves two counters and records one event. The sequence row is locked until commit, so
- * sequences are handed out in commit order on every dialect: a reader that has seen sequence N can never
- * later meet a smaller one.
+ * Add `deltas` to their counters and take the next `count` event sequences, in one statement; returns the
+ * last of them. The sequence row is locked until commit, so sequences are handed out in commit order on
+ * every dialect (a reader that has seen sequence N can never later meet a smaller one), and a rolled-back
+ * transaction gives its numbers back. Called as a transaction's last statement (see `appendEvent`).
  */
-export async function nextSequence(tx: Tx, deltas: Readonly<Record<string, number>> = {}): Promise<number> {
-  const all: Record<string, number> = { ...deltas, [Counter.eventSequence]: (deltas[Counter.eventSequence] ?? 0) + 1 };
-  const names = Object.keys(all);
+export async function takeSequences(tx: Tx, count: number, deltas: Readonly<Record<string, number>> = {}): Promise<number> {
+  const all: Record<string, number> = { ...deltas, [Counter.eventSequence]: (deltas[Counter.eventSequence] ?? 0) + count };
+  // Sorted: the same counters always make the same statement text (PreparedStatement caches by count).
+  const names = Object.keys(all).sort();
   const values: Record<string, string | number> = {};
   names.forEach((name, i) => {
     values[`name${i}`] = name;

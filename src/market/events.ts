@@ -1,7 +1,7 @@
 import type { Insertable, Kysely } from 'kysely';
 import { PreparedStatement } from '../db/prepared.ts';
 import type { Database, TaskEventsTable } from '../db/types.ts';
-import { Counter, nextSequence } from './counters.ts';
+import { Counter, takeSequences } from './counters.ts';
 import { recordOutcome } from './minute-stats.ts';
 import { type Task, type TaskEvent, toTaskEvent } from './model.ts';
 import type { Tx } from './store.ts';
@@ -18,33 +18,66 @@ const insertEvent = new PreparedStatement<Insertable<TaskEventsTable>>((db, valu
   }),
 );
 
+interface PendingEvent {
+  task: Pick<Task, 'id' | 'buyerId' | 'agentId' | 'status'>;
+  message: string | null;
+  counters: Readonly<Record<string, number>>;
+}
+
+/** Per transaction: its events not yet numbered, and the counter moves that go with them. */
+const pendingOf = new WeakMap<Tx, { events: PendingEvent[]; counters: Record<string, number> }>();
+
 /**
- * Record one step of a task's lifecycle; it is published when the transaction commits. `counters` are
- * moved in the same statement that takes the event's sequence (see `nextSequence`).
+ * Record one step of a task's lifecycle, with the `counters` it moves. The event is numbered and written,
+ * and the counters moved, as the transaction's last statements (`numberEvents`), so the counter rows every
+ * writer shares are locked for as short a time as possible; it is published when the transaction commits.
  */
-export async function appendEvent(
+export function appendEvent(
   tx: Tx,
   task: Pick<Task, 'id' | 'buyerId' | 'agentId' | 'status'>,
   message: string | null,
   counters: Readonly<Record<string, number>> = {},
-): Promise<TaskEvent> {
-  const row = {
-    sequence: await nextSequence(tx, counters),
+): void {
+  let pending = pendingOf.get(tx);
+  if (!pending) {
+    pending = { events: [], counters: {} };
+    pendingOf.set(tx, pending);
+    tx.beforeCommit('events', numberEvents);
+  }
+  pending.events.push({ task: { id: task.id, buyerId: task.buyerId, agentId: task.agentId, status: task.status }, message, counters });
+  for (const [name, delta] of Object.entries(counters)) pending.counters[name] = (pending.counters[name] ?? 0) + delta;
+}
+
+/**
+ * Take the transaction's sequences and move its counters in one statement, then write its events. The
+ * counter rows stay locked until the commit that follows at once; a transaction that rolls back gives
+ * its numbers back, so sequences have no holes (see EventSequencer).
+ */
+async function numberEvents(tx: Tx): Promise<void> {
+  const pending = pendingOf.get(tx);
+  if (!pending || pending.events.length === 0) return;
+  const last = await takeSequences(tx, pending.events.length, pending.counters);
+  const first = last - pending.events.length + 1;
+  const rows = pending.events.map(({ task, message }, i) => ({
+    sequence: first + i,
     task_id: task.id,
     buyer_id: task.buyerId,
     agent_id: task.agentId,
     status: task.status,
     message,
     at: tx.now,
-  };
-  await insertEvent.run(tx, row);
+  }));
+  // One statement either way: every round trip here is time the counter rows stay locked.
+  if (rows.length === 1) await insertEvent.run(tx, rows[0] as (typeof rows)[number]);
+  else await tx.db.insertInto('task_events').values(rows).execute();
+  tx.events.push(...rows.map(toTaskEvent));
   // The per-minute history (MarketStats.series) moves with the outcome it counts, paid at payout time:
   // only the event that moves the task into COMPLETED or FAILED (its counter goes up), never a later note.
-  const outcome = task.status === 'COMPLETED' || task.status === 'FAILED' ? task.status : null;
-  if (outcome && (counters[Counter.tasksIn(outcome)] ?? 0) > 0) await recordOutcome(tx, outcome, counters[Counter.totalPaid] ?? 0);
-  const event = toTaskEvent(row);
-  tx.events.push(event);
-  return event;
+  // After the counters, keeping the lock order: counters, then this minute's row.
+  for (const { task, counters } of pending.events) {
+    const outcome = task.status === 'COMPLETED' || task.status === 'FAILED' ? task.status : null;
+    if (outcome && (counters[Counter.tasksIn(outcome)] ?? 0) > 0) await recordOutcome(tx, outcome, counters[Counter.totalPaid] ?? 0);
+  }
 }
 
 export async function eventsOfTasks(db: Kysely<Database>, taskIds: readonly string[]): Promise<TaskEvent[]> {

@@ -37,11 +37,29 @@ export class Tx {
   capacityFreed = false;
   /** Filled by `transfer()`. */
   readonly accounts = new Set<string>();
+  readonly #beforeCommit = new Map<string, (tx: Tx) => Promise<void>>();
   constructor(
     readonly db: Transaction<Database>,
     readonly now: number,
     readonly dialect: Dialect,
   ) {}
+
+  /**
+   * Run `step` once, after the transaction's own work and just before it commits (registering the same
+   * `key` again keeps the first). For writes to rows every transaction shares, such as the counters and
+   * the event sequence (see `appendEvent`): taken last, their row locks are held for one statement and
+   * the commit, and never while this transaction waits for any other lock.
+   */
+  beforeCommit(key: string, step: (tx: Tx) => Promise<void>): void {
+    if (!this.#beforeCommit.has(key)) this.#beforeCommit.set(key, step);
+  }
+
+  /** `fn`, then the steps it left for the end of the transaction. */
+  async run<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    const value = await fn(this);
+    for (const step of this.#beforeCommit.values()) await step(this);
+    return value;
+  }
 }
 
 /**
@@ -61,7 +79,7 @@ export async function transact<T>(store: Store, fn: (tx: Tx) => Promise<T>): Pro
     () =>
       store.db.transaction().execute(async (trx) => {
         tx = new Tx(trx, store.now(), store.dialect);
-        return fn(tx);
+        return tx.run(fn);
       }),
     store.retry,
   );
@@ -138,7 +156,7 @@ export class GroupCommit {
       return store.db.transaction().execute(async (trx) => {
         // The first needs no savepoint: if it throws, the whole (so far its own) transaction rolls back.
         const tx = new Tx(trx, store.now(), store.dialect);
-        done.push({ job: first, tx, value: await first.fn(tx) });
+        done.push({ job: first, tx, value: await tx.run(first.fn) });
         // Later arrivals join while the group runs, up to its size.
         for (let taken = 1; taken < this.maxGroup; taken++) {
           let job = group[taken];
@@ -150,7 +168,7 @@ export class GroupCommit {
           const tx = new Tx(trx, store.now(), store.dialect);
           await sql`savepoint grouped`.execute(trx);
           try {
-            const value = await job.fn(tx);
+            const value = await tx.run(job.fn);
             await sql`release savepoint grouped`.execute(trx);
             done.push({ job, tx, value });
           } catch (error) {

@@ -61,7 +61,7 @@ export async function createTask(store: Store, buyerId: string, input: CreateTas
       await openAccount(tx, Accounts.escrow(id), 'escrow');
       await transfer(tx, { id: `escrow:${id}`, from: Accounts.user(buyerId), to: Accounts.escrow(id), amount: input.maxPrice, kind: 'escrow', taskId: id });
       const task = toTask(row);
-      await appendEvent(tx, task, 'Posted; maxPrice held in escrow', { [Counter.tasksTotal]: 1, [Counter.tasksIn(TaskStatus.PENDING)]: 1 });
+      appendEvent(tx, task, 'Posted; maxPrice held in escrow', { [Counter.tasksTotal]: 1, [Counter.tasksIn(TaskStatus.PENDING)]: 1 });
       return task;
     });
   } catch (error) {

@@ -39,7 +39,7 @@ export async function setStatus(
   const row = rows[0];
   if (!row) throw new InvalidStateError('The task changed meanwhile', task.status);
   const updated = toTask(row);
-  await appendEvent(tx, updated, options.message, { ...options.counters, [Counter.tasksIn(task.status)]: -1, [Counter.tasksIn(to)]: 1 });
+  appendEvent(tx, updated, options.message, { ...options.counters, [Counter.tasksIn(task.status)]: -1, [Counter.tasksIn(to)]: 1 });
   return updated;
 }
 
