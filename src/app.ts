@@ -20,6 +20,8 @@ import { useRequestBodyLimit } from './http/body-limit.ts';
 import { resultWithCodes, useErrorCodes, withCodes } from './http/error-codes.ts';
 import { createMaskError } from './http/errors.ts';
 import { useOperationLimits } from './http/operation-limits.ts';
+import { clientIpOf, useRateLimits } from './http/rate-limit-plugin.ts';
+import { openRedis, RateLimiter } from './http/rate-limits.ts';
 import { corsOptions, useCsrfGuard } from './http/request-guard.ts';
 import { useTextGuard } from './http/text-guard.ts';
 import { createStaticAssetHandler } from './http/static-assets.ts';
@@ -58,6 +60,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'aicp' } });
   const db = await createDb(config.databaseUrl);
   const { pubsub, health: pubsubHealth, close: closePubSub } = await createAppPubSub(config.redisUrl, config.redisPrefix);
+  const redis = config.redisUrl ? await openRedis(config.redisUrl) : undefined;
   const stats = new StatsFeed(db.kysely, logger);
   const hub = new TaskEventHub(pubsub, logger, {
     after: (afterSequence, limit) => eventsAfter(db.kysely, afterSequence, limit),
@@ -102,6 +105,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     db,
     store,
     tokens: new Tokens(config.jwt),
+    rateLimits: new RateLimiter(config.rateLimits, { redis, keyPrefix: config.redisPrefix }),
     identities: new Identities(store),
     pubsub,
     pubsubHealth,
@@ -116,7 +120,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     startedAt: Date.now(),
   };
 
-  const yoga = createYoga<{ connectionParams?: Record<string, unknown> }, Context>({
+  const yoga = createYoga<{ connectionParams?: Record<string, unknown>; req?: IncomingMessage }, Context>({
     schema,
     graphqlEndpoint: '/graphql',
     // GraphiQL from our own bundle (no CDN): it works offline, and not at all in production.
@@ -135,11 +139,16 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       ...useOperationLimits(config.limits, { allowIntrospection: config.allowIntrospection }),
       useTextGuard(),
       useSubscriptionsEndAtTokenExpiry(),
+      useRateLimits(services.rateLimits),
       compiledQueriesAndMutations(logger),
       useSharedSubscriptionResults(),
     ],
-    context: ({ request, connectionParams }) =>
-      createContext(services, connectionParams ? stringOrNull(connectionParams.authorization) : request.headers.get('authorization')),
+    context: ({ request, connectionParams, req }) =>
+      createContext(
+        services,
+        connectionParams ? stringOrNull(connectionParams.authorization) : request.headers.get('authorization'),
+        clientIpOf(req, config.trustProxy),
+      ),
   });
 
   const staticAssets = createStaticAssetHandler(join(projectRoot, 'web', 'dist'));
@@ -237,6 +246,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       accountNews.stop();
       await executor.close();
       await closePubSub();
+      await redis?.quit().catch(() => undefined);
       await db.close();
       logger.info('AICP stopped');
     },

@@ -61,7 +61,6 @@ const EnvSchema = z.object({
   ADMIN_PASSWORD: z.preprocess(emptyAsUndefined, z.string().min(8, 'must be at least 8 characters').optional()),
   SEED_AGENTS: boolish.default(true),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  REDIS_KEY_PREFIX: z.string().min(1).max(100).default('aicp:'),
   ALLOW_INTROSPECTION: boolish.optional(),
   CORS_ORIGINS: z.preprocess(emptyAsUndefined, z.string().optional()),
   TRUST_PROXY: boolish.default(false),
@@ -116,8 +115,6 @@ export interface Config {
   seedAgents: boolean;
   logLevel: string;
   version: string;
-  /** Prefix of every key this instance puts in Redis (rate-limit counters), so deployments can share one. */
-  redisKeyPrefix: string;
   /** Introspection and "Did you mean ..." suggestions: on outside production unless ALLOW_INTROSPECTION says. */
   allowIntrospection: boolean;
   /** Origins allowed to call the API from a browser; empty: same origin only; ['*']: any (never with credentials). */
@@ -205,7 +202,6 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     seedAgents: env.SEED_AGENTS,
     logLevel: env.LOG_LEVEL,
     version: packageVersion(),
-    redisKeyPrefix: env.REDIS_KEY_PREFIX,
     allowIntrospection: env.ALLOW_INTROSPECTION ?? env.NODE_ENV !== 'production',
     corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
     trustProxy: env.TRUST_PROXY,

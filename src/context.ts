@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Identities } from './auth/identity.ts';
+import type { RateLimiter } from './http/rate-limits.ts';
 import { bearerToken, TokenError, type Tokens } from './auth/tokens.ts';
 import type { Config } from './config.ts';
 import type { Db } from './db/create-db.ts';
@@ -23,6 +24,7 @@ export interface Services {
   store: Store;
   tokens: Tokens;
   identities: Identities;
+  rateLimits: RateLimiter;
   pubsub: AppPubSub;
   /** In-process, or Redis and its connection state (`health.pubsub`). */
   pubsubHealth(): Promise<PubSubHealth>;
@@ -46,6 +48,8 @@ export interface Context {
   authProblem: string | null;
   /** When the accepted token expires (ms since the epoch): a live subscription ends then. */
   tokenExpiresAt: number | null;
+  /** The caller's network address (see clientIpOf), for the per-address rate limits. */
+  clientIp: string;
   services: Services;
   /** Per-request (per-operation for subscriptions) batching loaders. */
   loaders: Loaders;
@@ -56,7 +60,7 @@ export interface Context {
  * `connectionParams.authorization`. A bad token does not fail the request: the caller is anonymous, and
  * fields that need a role answer UNAUTHENTICATED with the reason.
  */
-export async function createContext(services: Services, authorization: string | null | undefined): Promise<Context> {
+export async function createContext(services: Services, authorization: string | null | undefined, clientIp = 'unknown'): Promise<Context> {
   let viewer: Viewer | null = null;
   let authProblem: string | null = null;
   let tokenExpiresAt: number | null = null;
@@ -75,5 +79,5 @@ export async function createContext(services: Services, authorization: string | 
       authProblem = error.message;
     }
   }
-  return { viewer, authProblem, tokenExpiresAt, services, loaders: createLoaders(services.store) };
+  return { viewer, authProblem, tokenExpiresAt, clientIp, services, loaders: createLoaders(services.store) };
 }

@@ -54,6 +54,9 @@ function limitError(message: string): GraphQLError {
   return new GraphQLError(message.replace(/^Syntax Error: /, ''), { extensions: { code: 'QUERY_TOO_COMPLEX' } });
 }
 
+/** Each operation's cost, once checked: the rate limits count the expensive ones (rate-limit-plugin.ts). */
+export const operationCost = new WeakMap<ExecutionArgs, number>();
+
 /**
  * The cost limit runs where the variables are known (a page size may be a variable), before the first
  * resolver and before graphql-jit compiles the document: one walk of the document, no execution.
@@ -65,6 +68,7 @@ function useCostLimit(maxCost: number): Plugin {
       variableValues: (args.variableValues ?? {}) as Record<string, unknown>,
       operationName: args.operationName,
       validate: ({ complexity }, report) => {
+        operationCost.set(args, complexity);
         if (complexity > maxCost) {
           report(new GraphQLError(`Query cost limit of ${maxCost} exceeded, found ${complexity}.`, { extensions: { code: 'QUERY_TOO_COMPLEX' } }));
         }

@@ -1,4 +1,5 @@
 import { resolveCursorConnection, type ResolveCursorConnectionArgs } from '@pothos/plugin-relay';
+import type { Context } from '../context.ts';
 import { ConflictError, InvalidCredentialsError, NotFoundError, ValidationError } from '../market/errors.ts';
 import { creditInput, signUpInput } from '../market/inputs.ts';
 import { Accounts } from '../market/ledger.ts';
@@ -111,12 +112,31 @@ builder.mutationField('logIn', (t) =>
     args: { input: t.arg({ type: LogInInput, required: true }) },
     errors: { types: [InvalidCredentialsError], union: { name: 'LogInResult' } },
     resolve: async (_root, { input }, ctx) => {
-      const user = await logIn(ctx.services.store, input.email, input.password);
+      const user = await logInLimited(ctx, input.email, () => logIn(ctx.services.store, input.email, input.password));
       ctx.viewer = { id: user.id, role: user.role };
       return { ...(await ctx.services.tokens.issue(user)), user };
     },
   }),
 );
+
+/**
+ * Guessing passwords is throttled: failed logIns are counted per email and per client address, and once
+ * either is used up every logIn for it is RATE_LIMITED (before any password hashing) until the window ends.
+ */
+async function logInLimited(ctx: Context, email: string, attempt: () => Promise<User>): Promise<User> {
+  const limits = ctx.services.rateLimits;
+  const who = email.trim().toLowerCase();
+  await limits.check('logInPerEmail', who);
+  await limits.check('logInPerIp', ctx.clientIp);
+  try {
+    return await attempt();
+  } catch (error) {
+    if (error instanceof InvalidCredentialsError) {
+      await Promise.all([limits.record('logInPerEmail', who), limits.record('logInPerIp', ctx.clientIp)]);
+    }
+    throw error;
+  }
+}
 
 const CreditAccountInput = builder.inputType('CreditAccountInput', {
   fields: (t) => ({
