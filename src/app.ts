@@ -19,7 +19,10 @@ import { createExecutor } from './engine/create-executor.ts';
 import { useRequestBodyLimit } from './http/body-limit.ts';
 import { resultWithCodes, useErrorCodes, withCodes } from './http/error-codes.ts';
 import { createMaskError } from './http/errors.ts';
+import { Metrics } from './http/metrics.ts';
 import { useOperationLimits } from './http/operation-limits.ts';
+import { useOperationLog, yogaLogging } from './http/operation-log.ts';
+import { createProbeHandler } from './http/probes.ts';
 import { clientIpOf, useRateLimits } from './http/rate-limit-plugin.ts';
 import { openRedis, RateLimiter } from './http/rate-limits.ts';
 import { corsOptions, useCsrfGuard } from './http/request-guard.ts';
@@ -35,6 +38,7 @@ import { StatsFeed } from './live/stats-feed.ts';
 import { bootstrapMarket } from './market/bootstrap.ts';
 import { eventsAfter, latestSequence } from './market/events.ts';
 import { accountOwners } from './market/ledger.ts';
+import { marketStats } from './market/stats.ts';
 import { type Committed, GroupCommit, type Store } from './market/store.ts';
 import { projectRoot } from './paths.ts';
 import { createAppPubSub, toMessage } from './pubsub.ts';
@@ -57,7 +61,7 @@ export interface AppOptions {
  * and the dashboard's static files. Nothing listens until `start()`.
  */
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<App> {
-  const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'aicp' } });
+  const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'aicp' }, redact: { paths: REDACTED, censor: '[redacted]' } });
   const db = await createDb(config.databaseUrl);
   const { pubsub, health: pubsubHealth, close: closePubSub } = await createAppPubSub(config.redisUrl, config.redisPrefix);
   const redis = config.redisUrl ? await openRedis(config.redisUrl) : undefined;
@@ -68,7 +72,13 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   });
   // Every task event, including other instances' (Redis), may change the stats.
   hub.onEvent(() => stats.changed());
-  const executor = createExecutor(config.ai, logger);
+  let wsServerForMetrics: WebSocketServer | undefined;
+  const metrics = new Metrics({
+    tasksByStatus: async () => (await marketStats(db.kysely)).tasksByStatus,
+    openSubscriptions: () => hub.subscriberCount,
+    openWebSockets: () => wsServerForMetrics?.clients.size ?? 0,
+  });
+  const executor = metrics.instrument(createExecutor(config.ai, logger));
   const agents = new AgentDirectory(db.kysely);
   const accountNews = new AccountNews(pubsub, logger, (accounts) => accountOwners(db.kysely, accounts, (agentId) => agents.load(agentId)));
 
@@ -105,7 +115,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     db,
     store,
     tokens: new Tokens(config.jwt),
-    rateLimits: new RateLimiter(config.rateLimits, { redis, keyPrefix: config.redisPrefix }),
+    rateLimits: new RateLimiter(config.rateLimits, { redis, keyPrefix: config.redisPrefix, onRefused: (rule) => metrics.rateLimited.inc({ rule }) }),
     identities: new Identities(store),
     pubsub,
     pubsubHealth,
@@ -128,13 +138,14 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     renderGraphiQL,
     landingPage: false,
     cors: corsOptions(config.corsOrigins),
-    logging: { debug: (...a) => logger.debug(a), info: (...a) => logger.info(a), warn: (...a) => logger.warn(a), error: (...a) => logger.error(a) },
+    logging: yogaLogging(logger),
     maskedErrors: { maskError: createMaskError(logger) },
     // The body limit is enforced by useRequestBodyLimit without streaming every body (see there).
     maxRequestBodySize: false,
     plugins: [
       ...useCsrfGuard(),
       useRequestBodyLimit(config.limits.maxBodyBytes),
+      useOperationLog(logger, metrics),
       useErrorCodes(),
       ...useOperationLimits(config.limits, { allowIntrospection: config.allowIntrospection }),
       useTextGuard(),
@@ -152,8 +163,10 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   });
 
   const staticAssets = createStaticAssetHandler(join(projectRoot, 'web', 'dist'));
+  const probes = createProbeHandler({ db, redis, metrics, metricsToken: config.metricsToken });
   const server: Server = createServer((req, res) => {
     if (req.url?.startsWith('/graphql')) return void yoga(req, res);
+    if (probes(req, res)) return;
     if (!staticAssets(req, res)) {
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not found');
     }
@@ -161,6 +174,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
 
   // A WebSocket message may be as large as an HTTP body, no larger (ws closes the socket with 1009).
   const wsServer = new WebSocketServer({ server, path: '/graphql', maxPayload: config.limits.maxBodyBytes });
+  wsServerForMetrics = wsServer;
   // A client's protocol mistake (a message over maxPayload, a bad frame) closes its socket (ws does that,
   // 1009 / 1002); graphql-ws would also print it as an internal error. It is logged at debug instead.
   wsServer.on('connection', (socket) => {
@@ -265,6 +279,9 @@ function compiledQueriesAndMutations(logger: Logger): Omit<ReturnType<typeof use
   );
   return jit;
 }
+
+/** Never written to the log, wherever they appear in a logged object. */
+const REDACTED = ['authorization', 'password', 'token', '*.authorization', '*.password', '*.token', '*.headers.authorization', 'req.headers.cookie'];
 
 interface Envelope {
   execute: (args: ExecutionArgs) => ReturnType<typeof import('graphql').execute>;

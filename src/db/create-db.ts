@@ -45,6 +45,9 @@ async function openPostgres(url: string): Promise<Db> {
   // BIGINT (money, times, sequences) arrives as a string by default; every value we store is below 2^53.
   pg.default.types.setTypeParser(20, (value: string) => Number(value));
   const pool = new pg.default.Pool({ connectionString: url, max: 10 });
+  // An idle connection the server closed (restart, failover, a terminated backend) must not crash the
+  // process: the pool drops it and the next query connects again, or fails and /ready says so.
+  pool.on('error', () => undefined);
   const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const parsed = new URL(url);
   return { kysely, dialect: 'postgres', describe: `postgres ${parsed.host}${parsed.pathname}`, close: () => kysely.destroy() };

@@ -20,10 +20,10 @@ export function rateLimited(retryAfterMs: number): GraphQLError {
  */
 export class RateLimiter {
   readonly #limiters = new Map<Rule, { limiter: RateLimiterAbstract; rate: Rate }>();
-  /** Calls refused, by rule (for /metrics). */
-  readonly refused = new Map<Rule, number>();
-
-  constructor(limits: RateLimits, options: { redis?: Redis; keyPrefix: string }) {
+  constructor(
+    limits: RateLimits,
+    private readonly options: { redis?: Redis; keyPrefix: string; onRefused?: (rule: Rule) => void },
+  ) {
     for (const [rule, rate] of Object.entries(limits) as [Rule, Rate | null][]) {
       if (!rate) continue;
       const common = { points: rate.points, duration: rate.seconds, keyPrefix: `${options.keyPrefix}rl:${rule}` };
@@ -62,7 +62,7 @@ export class RateLimiter {
     // rate-limiter-flexible rejects with a RateLimiterRes when over the limit, with an Error when its store
     // failed (and there is no insurance): the latter is ours, not the client's.
     if (!(refusal instanceof RateLimiterRes)) throw refusal;
-    this.refused.set(rule, (this.refused.get(rule) ?? 0) + 1);
+    this.options.onRefused?.(rule);
     return rateLimited(refusal.msBeforeNext);
   }
 }
