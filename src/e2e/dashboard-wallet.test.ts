@@ -7,6 +7,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { browserUnavailable, ensureDashboardBuilt, launchBrowser, screenshot, textOf, watchConsole } from './dashboard-browser.ts';
 import { ADMIN, startServer, type TestServer, waitFor } from './harness.ts';
+import { type LiveStream, listenForAssignments } from './live-clients.ts';
 import { marketOps, type MarketOps } from './market-ops.ts';
 
 type Account = { token: string; id: string; email: string };
@@ -16,6 +17,7 @@ describe.skipIf(browserUnavailable())('live wallet in the dashboard', () => {
   let ops: MarketOps;
   let browser: Browser;
   const problems: string[] = [];
+  const listeners: LiveStream<unknown>[] = [];
 
   /** A tab already signed in as `account` (the session the sign-in page would have stored). */
   async function signedInPage(account: Account, role: 'BUYER' | 'AGENT' | 'ADMIN'): Promise<Page> {
@@ -39,6 +41,7 @@ describe.skipIf(browserUnavailable())('live wallet in the dashboard', () => {
   });
 
   afterAll(async () => {
+    await Promise.all(listeners.map((l) => l.close()));
     await browser?.close();
     await server?.stop();
     if (problems.length) console.warn(`[dashboard wallet tests] browser console:\n${problems.join('\n')}`);
@@ -49,6 +52,8 @@ describe.skipIf(browserUnavailable())('live wallet in the dashboard', () => {
     const operator = await ops.signUp('AGENT');
     const skill = `wallet-skill-${Date.now()}`;
     const agent = await ops.registerAgent(operator.token, { name: `wallet-browser-agent-${Date.now()}`, mode: 'EXTERNAL', skills: [skill], askPerUnit: 40_000 });
+    // Its program listens for work (here, this test): only a connected EXTERNAL agent is offered tasks.
+    listeners.push(listenForAssignments(server, agent.id, operator.token));
 
     const page = await signedInPage(buyer, 'BUYER');
     await page.getByTestId('buyer-workspace').waitFor();

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from './harness.ts';
 import { describeEachDialect } from './test-database.ts';
 import { accountBalance, expectLedgerInvariants, localIdOf } from './ledger-db.ts';
-import { closeAfterEach, subscribeWs } from './live-clients.ts';
+import { closeAfterEach, type LiveStream, listenForAssignments, subscribeWs } from './live-clients.ts';
 import { type MarketOps, marketOps } from './market-ops.ts';
 
 type Movement = { id: string; kind: string; amount: number; balanceAfter: number; task: { id: string } | null };
@@ -27,6 +27,7 @@ describeEachDialect('wallet', (dialect) => {
   let operator: { token: string; id: string };
   let otherOperator: { token: string; id: string };
   let agentId: string;
+  let assignments: LiveStream<unknown> | undefined;
   const track = closeAfterEach();
 
   beforeAll(async () => {
@@ -35,8 +36,11 @@ describeEachDialect('wallet', (dialect) => {
     [buyer, stranger, operator, otherOperator] = await Promise.all([ops.signUp('BUYER'), ops.signUp('BUYER'), ops.signUp('AGENT'), ops.signUp('AGENT')]);
     // EXTERNAL: tasks wait in PROCESSING until the operator answers, so each movement is the test's doing.
     agentId = (await ops.registerAgent(operator.token, { name: `wallet-agent-${Date.now()}`, mode: 'EXTERNAL', skills: ['ledger'], askPerUnit: 1_000 })).id;
+    // Its program listens for work (here, this test): only a connected EXTERNAL agent is offered tasks.
+    assignments = listenForAssignments(server, agentId, operator.token);
   });
   afterAll(async () => {
+    await assignments?.close();
     await server?.stop();
   });
 
