@@ -87,6 +87,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     db: db.kysely,
     dialect: db.dialect,
     now: () => Date.now(),
+    rules: config.market,
+    // Recorded on every claim (tasks.claimed_by): which instance runs an attempt.
+    instanceId: config.instanceId,
     ...(db.dialect === 'sqlite' && { groupCommit: new GroupCommit() }),
     retry: {
       ...defaultRetryPolicy,
@@ -98,6 +101,10 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       if (changes.capacityFreed) stats.changed();
       if (changes.capacityFreed || changes.events.some((e) => e.status === 'PENDING')) coordinator?.kick();
       if (changes.accounts.length > 0) accountNews.moved(changes.accounts);
+      // A rework claimed here (requestChanges): run it here if its agent is MANAGED.
+      for (const event of changes.events) {
+        if (event.kind === 'CHANGES_REQUESTED') void coordinator?.resume(event.taskId).catch((error: unknown) => logger.error({ err: error, task: event.taskId }, 'starting a rework failed'));
+      }
     },
   };
   coordinator = new Coordinator({ store, executor, config, logger });

@@ -60,6 +60,9 @@ const EnvSchema = z.object({
   ADMIN_EMAIL: z.preprocess(emptyAsUndefined, z.email().optional()),
   ADMIN_PASSWORD: z.preprocess(emptyAsUndefined, z.string().min(8, 'must be at least 8 characters').optional()),
   SEED_AGENTS: boolish.default(true),
+  REVIEW_WINDOW_SECONDS: int(0, 90 * 24 * 3600).default(0),
+  MAX_CHANGE_REQUESTS: int(0, 100).default(2),
+  PLATFORM_FEE_BPS: int(0, 10_000).default(0),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ALLOW_INTROSPECTION: boolish.optional(),
   CORS_ORIGINS: z.preprocess(emptyAsUndefined, z.string().optional()),
@@ -111,6 +114,8 @@ export interface Config {
   taskLeaseSeconds: number;
   /** How long an EXTERNAL agent's running task waits for its operator to reconnect before going back to the queue. */
   externalGraceSeconds: number;
+  /** The market's rules for review and fees (see `MarketRules`). */
+  market: { reviewWindowSeconds: number; maxChangeRequests: number; platformFeeBps: number };
   admin: { email: string; password: string } | undefined;
   seedAgents: boolean;
   logLevel: string;
@@ -198,6 +203,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     },
     taskLeaseSeconds: env.TASK_LEASE_SECONDS,
     externalGraceSeconds: env.EXTERNAL_GRACE_SECONDS,
+    market: { reviewWindowSeconds: env.REVIEW_WINDOW_SECONDS, maxChangeRequests: env.MAX_CHANGE_REQUESTS, platformFeeBps: env.PLATFORM_FEE_BPS },
     admin: env.ADMIN_EMAIL && env.ADMIN_PASSWORD ? { email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD } : undefined,
     seedAgents: env.SEED_AGENTS,
     logLevel: env.LOG_LEVEL,

@@ -5,6 +5,7 @@ import { FastSqliteDialect, openSqlite } from './sqlite.ts';
 import * as initial from './migrations/2026-11-24T00-00-00_initial.ts';
 import * as walletEntries from './migrations/2026-12-02T12-00-00_wallet-entries.ts';
 import * as presenceAndMinuteStats from './migrations/2026-12-02T13-00-00_presence-and-minute-stats.ts';
+import * as taskLifecycle from './migrations/2026-12-02T18-00-00_task-lifecycle.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -58,6 +59,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-24T00-00-00_initial': initial,
   '2026-12-02T12-00-00_wallet-entries': walletEntries,
   '2026-12-02T13-00-00_presence-and-minute-stats': presenceAndMinuteStats,
+  '2026-12-02T18-00-00_task-lifecycle': taskLifecycle,
 };
 
 /** Every migration's name, oldest first: what a migrated database's `kysely_migration` lists. */

@@ -80,7 +80,7 @@ export interface TasksTable {
   complexity: number;
   max_price: number;
   price: number | null;
-  status: 'PENDING' | 'ASSIGNED' | 'PROCESSING' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
+  status: 'PENDING' | 'ASSIGNED' | 'PROCESSING' | 'DELIVERED' | 'DISPUTED' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
   result: string | null;
   error: string | null;
   attempts: Generated<number>;
@@ -89,6 +89,21 @@ export interface TasksTable {
   lease_token: string | null;
   lease_expires_at: number | null;
   skip_agent_id: string | null;
+  /** The instance that claimed the current attempt (see `claims.ts`). */
+  claimed_by: Generated<string | null>;
+  /** The platform's cut, set when the agent is paid. */
+  fee: Generated<number | null>;
+  /** Seconds the buyer has to review a result; 0 pays on delivery. */
+  review_window_seconds: Generated<number>;
+  /** While DELIVERED: when silence pays the agent (swept like leases). */
+  review_deadline: Generated<number | null>;
+  /** JSON list of `{ feedback, at }`, oldest first. */
+  change_requests: Generated<string>;
+  dispute_reason: Generated<string | null>;
+  dispute_opened_at: Generated<number | null>;
+  dispute_share_bps: Generated<number | null>;
+  dispute_note: Generated<string | null>;
+  dispute_resolved_at: Generated<number | null>;
   created_at: number;
   updated_at: number;
   completed_at: number | null;
@@ -102,6 +117,8 @@ export interface TaskEventsTable {
   /** The agent the task was with when this happened: its operator may see the event. */
   agent_id: string | null;
   status: TasksTable['status'];
+  /** What happened (TaskEventKind): several kinds share a status (DELIVERED, RETRYING, REQUEUED...). */
+  kind: string;
   message: string | null;
   at: number;
 }

@@ -1,9 +1,11 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import { InvalidStateError } from '../market/errors.ts';
-import type { Agent, Task } from '../market/model.ts';
+import { type Agent, type Task, toAgent, toTask } from '../market/model.ts';
 import type { Store } from '../market/store.ts';
-import { assignPending, finishTask, recordAttempt, releaseLease, renewLease, requeueExpired } from '../market/transitions.ts';
+import { finishAttempt, recordAttempt, recordRetry, releaseLease, renewLease, requeueExpired } from '../market/task/attempts.ts';
+import { assignPending } from '../market/task/claims.ts';
+import { releaseDue } from '../market/task/review.ts';
 import type { Executor } from './executor.ts';
 
 export interface CoordinatorOptions {
@@ -21,7 +23,8 @@ interface Running {
 /**
  * Makes tasks happen. It assigns PENDING tasks as soon as something changes (a task posted, an agent
  * freed or registered), runs MANAGED agents' tasks through the executor under a renewed lease, and
- * sweeps for expired leases on start and periodically, so that after a crash no task stays stuck.
+ * sweeps for expired leases and passed review deadlines on start and periodically, so that after a crash
+ * no task stays stuck (whichever instance is up does it).
  * EXTERNAL agents' tasks are only assigned here; their operators answer through the API.
  */
 export class Coordinator {
@@ -112,9 +115,24 @@ export class Coordinator {
         this.options.logger.warn({ tasks: requeued.map((t) => t.id) }, 'leases expired: tasks back in the queue');
         this.kick();
       }
+      const released = await releaseDue(this.options.store);
+      if (released.length > 0) this.options.logger.info({ tasks: released.map((t) => t.id) }, 'review windows ended: agents paid');
     } catch (error) {
-      this.options.logger.error({ err: error }, 'lease sweep failed');
+      this.options.logger.error({ err: error }, 'sweep failed');
     }
+  }
+
+  /**
+   * Run a rework this instance claimed (requestChanges) if its agent is MANAGED. Should this instance stop
+   * first, the lease runs out and the rework is claimed again, by any instance, for the same agent.
+   */
+  async resume(taskId: string): Promise<void> {
+    if (this.#stopping) return;
+    const { store } = this.options;
+    const row = await store.db.selectFrom('tasks').selectAll().where('id', '=', taskId).executeTakeFirst();
+    if (!row || row.status !== 'PROCESSING' || !row.agent_id || row.claimed_by !== (store.instanceId ?? 'local')) return;
+    const agent = await store.db.selectFrom('agents').selectAll().where('id', '=', row.agent_id).executeTakeFirst();
+    if (agent?.mode === 'MANAGED') this.#run(toTask(row), toAgent(agent));
   }
 
   #run(task: Task, agent: Agent): void {
@@ -149,10 +167,12 @@ export class Coordinator {
         model: agent.model,
         systemPrompt: agent.systemPrompt,
         prompt: task.prompt,
+        ...(task.result && task.changeRequests.length > 0 && { rework: { earlierAnswer: task.result, feedback: task.changeRequests.at(-1)?.feedback ?? '' } }),
         complexity: task.complexity,
         agentConcurrency: agent.maxConcurrency,
         signal: AbortSignal.any([signal, lost.signal]),
         onAttempt: () => void attempts.push(recordAttempt(store, task.id, leaseToken)),
+        onRetry: (reason, waitMs) => void attempts.push(recordRetry(store, task.id, leaseToken, reason, waitMs)),
       });
       await Promise.all(attempts);
       if (!outcome.ok && outcome.blame === 'aborted') {
@@ -160,7 +180,7 @@ export class Coordinator {
         if (signal.aborted) await releaseLease(store, task.id, leaseToken);
         return;
       }
-      await finishTask(
+      await finishAttempt(
         store,
         task.id,
         leaseToken,

@@ -13,6 +13,11 @@ export interface ExecutionRequest {
   /** The operator's instructions; the executor adds the agent's name and the task's complexity. */
   systemPrompt: string | null;
   prompt: string;
+  /**
+   * A rework the buyer asked for: the earlier answer and the buyer's feedback, sent after the prompt as the
+   * conversation so far (assistant, then user).
+   */
+  rework?: { earlierAnswer: string; feedback: string };
   complexity: number;
   /** Max concurrent calls for this agent (its maxConcurrency). */
   agentConcurrency: number;
@@ -20,6 +25,8 @@ export interface ExecutionRequest {
   signal: AbortSignal;
   /** Called right before each call to the provider, retries included (counted in `Task.attempts`). */
   onAttempt: () => void;
+  /** Called when a failed call will be retried: why, and how long the executor waits first. */
+  onRetry?: (reason: string, waitMs: number) => void;
 }
 
 export type ExecutionOutcome =

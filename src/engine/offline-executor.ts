@@ -16,7 +16,8 @@ export class OfflineExecutor implements Executor {
       ok: true,
       result:
         `${offlineNotice} ${request.agentName} (model ${request.model}, complexity ${request.complexity}) ` +
-        `received: "${prompt}". Set OPENAI_API_KEY or OPENAI_BASE_URL for a real answer.`,
+        `received: "${prompt}".${request.rework ? ` Reworked after the buyer's feedback: "${request.rework.feedback}".` : ''} ` +
+        'Set OPENAI_API_KEY or OPENAI_BASE_URL for a real answer.',
     };
   }
 

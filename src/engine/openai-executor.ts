@@ -196,6 +196,12 @@ export class OpenAiExecutor implements Executor {
             messages: [
               { role: 'system', content: systemPromptFor(request) },
               { role: 'user', content: request.prompt },
+              ...(request.rework
+                ? [
+                    { role: 'assistant' as const, content: request.rework.earlierAnswer },
+                    { role: 'user' as const, content: request.rework.feedback },
+                  ]
+                : []),
             ],
           },
           // A signal per call: the client adds an abort listener to the signal it is given and never removes it,
@@ -250,6 +256,7 @@ export class OpenAiExecutor implements Executor {
     if (error.kind === 'empty' && attempts.emptyAnswers >= 2) return false;
     const waitMs = attempts.paced ? 0 : this.waitBefore(retry, attempts.retryAfterMs);
     this.log.debug({ taskId: request.taskId, retry, waitMs, paced: attempts.paced, error: error.message }, 'retrying provider call');
+    request.onRetry?.(error.message, Math.ceil(waitMs));
     try {
       if (waitMs > 0) await sleep(Math.ceil(waitMs), undefined, { signal: request.signal });
     } catch {

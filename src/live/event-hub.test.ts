@@ -19,7 +19,7 @@ const source = {
   latest: async () => committedBefore,
 };
 
-const event = (sequence: number): TaskEvent => ({ sequence, taskId: 't', buyerId: 'b', agentId: null, status: 'PENDING', message: null, at: new Date(0) });
+const event = (sequence: number): TaskEvent => ({ sequence, taskId: 't', buyerId: 'b', agentId: null, status: 'PENDING', kind: 'CREATED', message: null, at: new Date(0) });
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => event(from + i));
 
 let pubsub: AppPubSub;

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { TaskEvent } from '../market/model.ts';
 import { type EventSource, EventSequencer } from './event-sequencer.ts';
 
-const event = (sequence: number): TaskEvent => ({ sequence, taskId: `t${sequence}`, buyerId: 'b', agentId: null, status: 'PENDING', message: null, at: new Date(0) });
+const event = (sequence: number): TaskEvent => ({ sequence, taskId: `t${sequence}`, buyerId: 'b', agentId: null, status: 'PENDING', kind: 'CREATED', message: null, at: new Date(0) });
 
 /** The committed events, and a count of the database reads made to fill gaps. */
 function database(sequences: number[] = []) {

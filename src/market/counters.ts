@@ -2,7 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import { PreparedStatement } from '../db/prepared.ts';
 import type { Database } from '../db/types.ts';
 import type { Tx } from './store.ts';
-import { TaskStatus } from './task-state.ts';
+import { TaskStatus } from './task/state.ts';
 
 /**
  * Market-wide numbers kept in the same transaction as the change they count, so reading the stats is one
@@ -12,11 +12,13 @@ export const Counter = {
   eventSequence: 'event.sequence',
   tasksTotal: 'tasks.total',
   totalPaid: 'paid.total',
+  /** Every fee the platform took. */
+  platformRevenue: 'platform.revenue',
   tasksIn: (status: TaskStatus) => `tasks.${status}`,
 } as const;
 
 export async function ensureCounters(db: Kysely<Database>): Promise<void> {
-  const names = [Counter.eventSequence, Counter.tasksTotal, Counter.totalPaid, ...Object.values(TaskStatus).map(Counter.tasksIn)];
+  const names = [Counter.eventSequence, Counter.tasksTotal, Counter.totalPaid, Counter.platformRevenue, ...Object.values(TaskStatus).map(Counter.tasksIn)];
   await db
     .insertInto('counters')
     .values(names.map((name) => ({ name, value: 0 })))

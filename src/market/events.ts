@@ -5,6 +5,7 @@ import { Counter, takeSequences } from './counters.ts';
 import { recordOutcome } from './minute-stats.ts';
 import { type Task, type TaskEvent, toTaskEvent } from './model.ts';
 import type { Tx } from './store.ts';
+import type { TaskEventKind } from './task/state.ts';
 
 const insertEvent = new PreparedStatement<Insertable<TaskEventsTable>>((db, value) =>
   db.insertInto('task_events').values({
@@ -13,6 +14,7 @@ const insertEvent = new PreparedStatement<Insertable<TaskEventsTable>>((db, valu
     buyer_id: value('buyer_id'),
     agent_id: value('agent_id'),
     status: value('status'),
+    kind: value('kind'),
     message: value('message'),
     at: value('at'),
   }),
@@ -20,6 +22,7 @@ const insertEvent = new PreparedStatement<Insertable<TaskEventsTable>>((db, valu
 
 interface PendingEvent {
   task: Pick<Task, 'id' | 'buyerId' | 'agentId' | 'status'>;
+  kind: TaskEventKind;
   message: string | null;
   counters: Readonly<Record<string, number>>;
 }
@@ -35,6 +38,7 @@ const pendingOf = new WeakMap<Tx, { events: PendingEvent[]; counters: Record<str
 export function appendEvent(
   tx: Tx,
   task: Pick<Task, 'id' | 'buyerId' | 'agentId' | 'status'>,
+  kind: TaskEventKind,
   message: string | null,
   counters: Readonly<Record<string, number>> = {},
 ): void {
@@ -44,7 +48,7 @@ export function appendEvent(
     pendingOf.set(tx, pending);
     tx.beforeCommit('events', numberEvents);
   }
-  pending.events.push({ task: { id: task.id, buyerId: task.buyerId, agentId: task.agentId, status: task.status }, message, counters });
+  pending.events.push({ task: { id: task.id, buyerId: task.buyerId, agentId: task.agentId, status: task.status }, kind, message, counters });
   for (const [name, delta] of Object.entries(counters)) pending.counters[name] = (pending.counters[name] ?? 0) + delta;
 }
 
@@ -58,12 +62,13 @@ async function numberEvents(tx: Tx): Promise<void> {
   if (!pending || pending.events.length === 0) return;
   const last = await takeSequences(tx, pending.events.length, pending.counters);
   const first = last - pending.events.length + 1;
-  const rows = pending.events.map(({ task, message }, i) => ({
+  const rows = pending.events.map(({ task, kind, message }, i) => ({
     sequence: first + i,
     task_id: task.id,
     buyer_id: task.buyerId,
     agent_id: task.agentId,
     status: task.status,
+    kind,
     message,
     at: tx.now,
   }));

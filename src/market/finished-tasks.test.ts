@@ -18,6 +18,11 @@ const task = (id: string, status: Task['status']): Task => ({
   attempts: 1,
   leaseToken: null,
   leaseExpiresAt: null,
+  fee: null,
+  reviewWindowSeconds: 0,
+  reviewDeadline: null,
+  changeRequests: [],
+  dispute: null,
   createdAt: new Date(0),
   updatedAt: new Date(0),
   completedAt: null,
@@ -26,8 +31,8 @@ const task = (id: string, status: Task['status']): Task => ({
 describe('FinishedTasks', () => {
   it('keeps only tasks that can no longer change, frozen so no reader can change the shared copy', () => {
     const known = new FinishedTasks();
-    for (const status of ['PENDING', 'ASSIGNED', 'PROCESSING'] as const) known.offer(task(status, status));
-    for (const status of ['PENDING', 'ASSIGNED', 'PROCESSING']) expect(known.get(status)).toBeUndefined();
+    for (const status of ['PENDING', 'ASSIGNED', 'PROCESSING', 'DELIVERED', 'DISPUTED'] as const) known.offer(task(status, status));
+    for (const status of ['PENDING', 'ASSIGNED', 'PROCESSING', 'DELIVERED', 'DISPUTED']) expect(known.get(status)).toBeUndefined();
 
     for (const status of ['COMPLETED', 'FAILED', 'CANCELLED'] as const) known.offer(task(status, status));
     const completed = known.get('COMPLETED');

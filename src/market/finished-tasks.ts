@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { BoundedMap } from '../bounded-map.ts';
 import type { Database } from '../db/types.ts';
 import type { Task } from './model.ts';
-import { isFinal } from './task-state.ts';
+import { isFinal } from './task/state.ts';
 
 /** How many finished tasks each database keeps in memory (about 1 KB each); the oldest go first. */
 const CAPACITY = 5_000;

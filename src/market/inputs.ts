@@ -50,6 +50,12 @@ export const maxConcurrency = z.number().int('must be a whole number').min(1, 'm
 export const systemPrompt = text().max(4000, 'must be at most 4000 characters');
 export const resultText = text().max(100_000, 'must be at most 100000 characters');
 
+/** A review window: up to 90 days. */
+export const reviewWindowSeconds = z.number().int('must be a whole number').min(0, 'must be between 0 and 7776000').max(7_776_000, 'must be between 0 and 7776000');
+/** Feedback with a change request, a dispute's reason, a resolution's note. */
+export const reviewText = z.string().trim().min(1, 'must not be empty').max(4000, 'must be at most 4000 characters');
+export const agentShareBps = z.number().int('must be a whole number').min(0, 'must be between 0 and 10000').max(10_000, 'must be between 0 and 10000');
+
 /**
  * One schema for a whole input object, built from the field schemas above, so that every bad field is
  * reported in one ValidationError: Pothos stops at the first field whose own validator fails, while a zod
@@ -68,7 +74,7 @@ export function inputObject<Required extends z.ZodRawShape, Optional extends z.Z
 }
 
 export const signUpInput = inputObject({ email, password, role: signUpRole });
-export const createTaskInput = inputObject({ title, prompt, maxPrice: positiveSats }, { skills, complexity, idempotencyKey });
+export const createTaskInput = inputObject({ title, prompt, maxPrice: positiveSats }, { skills, complexity, idempotencyKey, reviewWindowSeconds });
 export const creditInput = inputObject({ amount: z.number().int().min(1, 'must be at least 1 sat'), reference: creditReference });
 export const registerAgentInput = inputObject({ name: agentName }, { skills, model, askPerUnit, maxConcurrency, systemPrompt });
 export const updateAgentInput = inputObject({}, { skills, askPerUnit, maxConcurrency, systemPrompt });

@@ -3,6 +3,7 @@
  * the market layer and never leave it.
  */
 import type { AgentRow, TaskEventRow, TaskRow, UserRow } from '../db/types.ts';
+import type { TaskEventKind } from './task/state.ts';
 
 export const Role = { BUYER: 'BUYER', AGENT: 'AGENT', ADMIN: 'ADMIN' } as const;
 export type Role = (typeof Role)[keyof typeof Role];
@@ -52,9 +53,28 @@ export interface Task {
   attempts: number;
   leaseToken: string | null;
   leaseExpiresAt: number | null;
+  /** The platform's cut, once the agent is paid. */
+  fee: number | null;
+  reviewWindowSeconds: number;
+  reviewDeadline: Date | null;
+  changeRequests: ChangeRequest[];
+  dispute: Dispute | null;
   createdAt: Date;
   updatedAt: Date;
   completedAt: Date | null;
+}
+
+export interface ChangeRequest {
+  feedback: string;
+  at: Date;
+}
+
+export interface Dispute {
+  reason: string;
+  openedAt: Date;
+  agentShareBps: number | null;
+  resolutionNote: string | null;
+  resolvedAt: Date | null;
 }
 
 export interface TaskEvent {
@@ -63,6 +83,7 @@ export interface TaskEvent {
   buyerId: string;
   agentId: string | null;
   status: Task['status'];
+  kind: TaskEventKind;
   message: string | null;
   at: Date;
 }
@@ -120,6 +141,20 @@ export const toTask = (row: TaskRow): Task => ({
   attempts: row.attempts,
   leaseToken: row.lease_token,
   leaseExpiresAt: row.lease_expires_at === null ? null : Number(row.lease_expires_at),
+  fee: row.fee === null ? null : Number(row.fee),
+  reviewWindowSeconds: row.review_window_seconds,
+  reviewDeadline: row.review_deadline === null ? null : new Date(Number(row.review_deadline)),
+  changeRequests: (JSON.parse(row.change_requests) as { feedback: string; at: number }[]).map((c) => ({ feedback: c.feedback, at: new Date(c.at) })),
+  dispute:
+    row.dispute_reason === null
+      ? null
+      : {
+          reason: row.dispute_reason,
+          openedAt: new Date(Number(row.dispute_opened_at)),
+          agentShareBps: row.dispute_share_bps,
+          resolutionNote: row.dispute_note,
+          resolvedAt: row.dispute_resolved_at === null ? null : new Date(Number(row.dispute_resolved_at)),
+        },
   createdAt: new Date(Number(row.created_at)),
   updatedAt: new Date(Number(row.updated_at)),
   completedAt: row.completed_at === null ? null : new Date(Number(row.completed_at)),
@@ -131,6 +166,7 @@ export const toTaskEvent = (row: TaskEventRow): TaskEvent => ({
   buyerId: row.buyer_id,
   agentId: row.agent_id,
   status: row.status,
+  kind: row.kind as TaskEventKind,
   message: row.message,
   at: new Date(Number(row.at)),
 });

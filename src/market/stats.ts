@@ -1,13 +1,15 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/types.ts';
 import { Counter, readCounters } from './counters.ts';
-import { TaskStatus } from './task-state.ts';
+import { TaskStatus } from './task/state.ts';
 
 export interface MarketStats {
   totalTasks: number;
   tasksByStatus: { status: TaskStatus; count: number }[];
   completionRate: number;
   totalPaid: number;
+  /** Every fee the platform took, kept by the moves that take them. */
+  platformRevenue: number;
   activeAgents: number;
 }
 
@@ -25,6 +27,7 @@ export async function marketStats(db: Kysely<Database>): Promise<MarketStats> {
     tasksByStatus: Object.values(TaskStatus).map((status) => ({ status, count: count(status) })),
     completionRate: completed + failed === 0 ? 0 : completed / (completed + failed),
     totalPaid: counters.get(Counter.totalPaid) ?? 0,
+    platformRevenue: counters.get(Counter.platformRevenue) ?? 0,
     activeAgents: Number(active.n),
   };
 }

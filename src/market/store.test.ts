@@ -33,7 +33,7 @@ function write(name: string, fail = false) {
   return transact(store, async (tx) => {
     await tx.db.insertInto('counters').values({ name, value: 1 }).execute();
     tx.capacityFreed = true;
-    tx.events.push({ sequence: 0, taskId: name, buyerId: 'b', agentId: null, status: 'PENDING', message: name, at: new Date(tx.now) });
+    tx.events.push({ sequence: 0, taskId: name, buyerId: 'b', agentId: null, status: 'PENDING', kind: 'CREATED', message: name, at: new Date(tx.now) });
     if (fail) throw new Error(`${name} refused`);
     return name;
   });

@@ -13,6 +13,18 @@ export interface Committed {
   accounts: readonly string[];
 }
 
+/** The market's policy knobs (from config), read by the task's moves. */
+export interface MarketRules {
+  /** The platform's cut of each payout, in basis points. @default 0 */
+  platformFeeBps: number;
+  /** A new task's review window when its buyer gives none; 0 pays on delivery. @default 0 */
+  reviewWindowSeconds: number;
+  /** Change requests a buyer may make per task. @default 2 */
+  maxChangeRequests: number;
+}
+
+export const DEFAULT_RULES: MarketRules = { platformFeeBps: 0, reviewWindowSeconds: 0, maxChangeRequests: 2 };
+
 /** The marketplace's handle on its data. Plain data plus one hook; the rules are functions taking it. */
 export interface Store {
   db: Kysely<Database>;
@@ -20,6 +32,10 @@ export interface Store {
   dialect: Dialect;
   /** Epoch milliseconds; injectable so tests can move time. */
   now(): number;
+  /** Defaults to DEFAULT_RULES. */
+  rules?: MarketRules;
+  /** Which process this is: recorded on every claim (`tasks.claimed_by`). */
+  instanceId?: string;
   /** Runs after every commit that changed something, in commit order. */
   onCommit(changes: Committed): void;
   /**
@@ -42,6 +58,8 @@ export class Tx {
     readonly db: Transaction<Database>,
     readonly now: number,
     readonly dialect: Dialect,
+    readonly rules: MarketRules = DEFAULT_RULES,
+    readonly instanceId = 'local',
   ) {}
 
   /**
@@ -78,7 +96,7 @@ export async function transact<T>(store: Store, fn: (tx: Tx) => Promise<T>): Pro
   const result = await retryTransient(
     () =>
       store.db.transaction().execute(async (trx) => {
-        tx = new Tx(trx, store.now(), store.dialect);
+        tx = new Tx(trx, store.now(), store.dialect, store.rules, store.instanceId);
         return tx.run(fn);
       }),
     store.retry,
@@ -155,7 +173,7 @@ export class GroupCommit {
       failed = [];
       return store.db.transaction().execute(async (trx) => {
         // The first needs no savepoint: if it throws, the whole (so far its own) transaction rolls back.
-        const tx = new Tx(trx, store.now(), store.dialect);
+        const tx = new Tx(trx, store.now(), store.dialect, store.rules, store.instanceId);
         done.push({ job: first, tx, value: await tx.run(first.fn) });
         // Later arrivals join while the group runs, up to its size.
         for (let taken = 1; taken < this.maxGroup; taken++) {
@@ -165,7 +183,7 @@ export class GroupCommit {
             if (!job) break;
             group.push(job);
           }
-          const tx = new Tx(trx, store.now(), store.dialect);
+          const tx = new Tx(trx, store.now(), store.dialect, store.rules, store.instanceId);
           await sql`savepoint grouped`.execute(trx);
           try {
             const value = await tx.run(job.fn);

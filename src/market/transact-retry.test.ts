@@ -26,7 +26,7 @@ function barrier(count: number): () => Promise<void> {
 }
 
 function announce(tx: Tx, name: string, attempt: number): void {
-  tx.events.push({ sequence: 0, taskId: name, buyerId: 'b', agentId: null, status: 'PENDING', message: `${name} attempt ${attempt}`, at: new Date(tx.now) });
+  tx.events.push({ sequence: 0, taskId: name, buyerId: 'b', agentId: null, status: 'PENDING', kind: 'CREATED', message: `${name} attempt ${attempt}`, at: new Date(tx.now) });
 }
 
 /** A store on `db` that records what it announces and every retry. */

@@ -7,7 +7,6 @@ import { Accounts, openAccount, transfer } from './ledger.ts';
 import { type Role, type User, toUser } from './model.ts';
 import { type Store, transact } from './store.ts';
 import { containsText } from './search.ts';
-import { OPEN_STATUSES } from './task-state.ts';
 
 export interface SignUp {
   email: string;
@@ -92,19 +91,6 @@ export async function usersByIds(store: Store, ids: readonly string[]): Promise<
   if (ids.length === 0) return [];
   const rows = await store.db.selectFrom('users').selectAll().where('id', 'in', ids).execute();
   return rows.map(toUser);
-}
-
-/** Funds held in escrow for each buyer's open tasks (escrow holds maxPrice until the task is final). */
-export async function escrowedByBuyer(store: Store, buyerIds: readonly string[]): Promise<Map<string, number>> {
-  if (buyerIds.length === 0) return new Map();
-  const rows = await store.db
-    .selectFrom('tasks')
-    .select((eb) => ['buyer_id', eb.fn.sum<number>('max_price').as('escrowed')])
-    .where('buyer_id', 'in', buyerIds)
-    .where('status', 'in', OPEN_STATUSES)
-    .groupBy('buyer_id')
-    .execute();
-  return new Map(rows.map((r) => [r.buyer_id, Number(r.escrowed)]));
 }
 
 export interface UserFilter {

@@ -1,4 +1,4 @@
-import type { TaskStatus } from '../market/task-state.ts';
+import type { TaskStatus } from '../market/task/state.ts';
 import {
   ConflictError,
   InsufficientFundsError,

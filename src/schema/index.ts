@@ -8,6 +8,7 @@ import './user.ts';
 import './agent.ts';
 import './task.ts';
 import './task-mutations.ts';
+import './task-review.ts';
 import './task-event.ts';
 import './transfer.ts';
 import './quote.ts';

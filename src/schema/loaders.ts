@@ -6,7 +6,8 @@ import { balancesOf } from '../market/ledger.ts';
 import type { Agent, Task, TaskEvent, User } from '../market/model.ts';
 import type { Store } from '../market/store.ts';
 import { tasksByIds } from '../market/tasks.ts';
-import { escrowedByBuyer, usersByIds } from '../market/users.ts';
+import { escrowedByBuyer } from '../market/task/settlement.ts';
+import { usersByIds } from '../market/users.ts';
 
 /**
  * One loader per relation, per request, so a page of tasks with their agents, buyers and balances costs
@@ -49,7 +50,7 @@ export class Loaders {
 
   get escrowed() {
     return (this.#escrowed ??= new DataLoader(async (buyerIds) => {
-      const escrowed = await escrowedByBuyer(this.store, buyerIds);
+      const escrowed = await escrowedByBuyer(this.store.db, buyerIds);
       return buyerIds.map((id) => escrowed.get(id) ?? 0);
     }));
   }

@@ -2,7 +2,7 @@ import type { StatsSnapshot } from '../live/stats-feed.ts';
 import { deliveries } from '../live/pacer.ts';
 import { SNAPSHOT_TOP_AGENTS } from '../live/stats-feed.ts';
 import { MAX_SERIES_MINUTES, type MinuteStats } from '../market/minute-stats.ts';
-import type { TaskStatus } from '../market/task-state.ts';
+import type { TaskStatus } from '../market/task/state.ts';
 import { AgentRef } from './agent.ts';
 import { builder, pageCost } from './builder.ts';
 import { TaskStatusEnum } from './enums.ts';
@@ -30,6 +30,7 @@ const MarketStatsRef = builder.objectRef<StatsSnapshot>('MarketStats').implement
     tasksByStatus: t.field({ type: [TaskStatusCount], resolve: (s) => s.tasksByStatus }),
     completionRate: t.exposeFloat('completionRate', { description: 'Completed / (completed + failed); 0 before any outcome.' }),
     totalPaid: t.field({ type: 'Sats', description: 'Everything paid out to agents.', resolve: (s) => s.totalPaid }),
+    platformRevenue: t.field({ type: 'Sats', description: 'since 2026-12. Everything the platform earned in fees.', resolve: (s) => s.platformRevenue }),
     activeAgents: t.exposeInt('activeAgents'),
     series: t.field({
       type: [MinuteStatsRef],

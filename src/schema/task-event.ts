@@ -3,7 +3,7 @@ import type { Task } from '../market/model.ts';
 import { pageOfTasks } from '../market/tasks.ts';
 import { isOperatorOf } from '../market/visibility.ts';
 import { builder } from './builder.ts';
-import { TaskStatusEnum } from './enums.ts';
+import { TaskEventKindEnum, TaskStatusEnum } from './enums.ts';
 import { localId } from './ids.ts';
 import { mayRead, readableTask, TaskEventRef, TaskRef } from './task.ts';
 import { refreshLoaders } from './loaders.ts';
@@ -25,7 +25,8 @@ builder.node(TaskEventRef, {
         return task;
       },
     }),
-    status: t.field({ type: TaskStatusEnum, resolve: (event) => event.status }),
+    status: t.field({ type: TaskStatusEnum, description: "The task's status right after this event.", resolve: (event) => event.status }),
+    kind: t.field({ type: TaskEventKindEnum, description: 'since 2026-12', resolve: (event) => event.kind }),
     message: t.exposeString('message', { nullable: true }),
     at: t.field({ type: 'DateTime', resolve: (event) => event.at }),
   }),

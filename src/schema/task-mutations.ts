@@ -1,7 +1,7 @@
 import { InsufficientFundsError, InvalidStateError, NotFoundError, ValidationError } from '../market/errors.ts';
 import { createTaskInput, inputObject, resultText } from '../market/inputs.ts';
-import { cancelTask, createTask } from '../market/tasks.ts';
-import { finishTask } from '../market/transitions.ts';
+import { finishAttempt } from '../market/task/attempts.ts';
+import { cancelTask, createTask } from '../market/task/create.ts';
 import { builder } from './builder.ts';
 import { TaskRef, taskFor } from './task.ts';
 
@@ -15,6 +15,10 @@ const CreateTaskInput = builder.inputType('CreateTaskInput', {
     idempotencyKey: t.string({
       required: false,
       description: 'Repeating a createTask with the same key returns the first task instead of creating (and paying for) another.',
+    }),
+    reviewWindowSeconds: t.int({
+      required: false,
+      description: "since 2026-12. Seconds to review the result before the agent is paid automatically; 0 pays on delivery. Default: the server's REVIEW_WINDOW_SECONDS.",
     }),
   }),
   validate: createTaskInput,
@@ -35,6 +39,7 @@ builder.mutationField('createTask', (t) =>
         complexity: input.complexity,
         maxPrice: input.maxPrice,
         idempotencyKey: input.idempotencyKey,
+        reviewWindowSeconds: input.reviewWindowSeconds,
       }),
   }),
 );
@@ -74,7 +79,7 @@ builder.mutationField('submitTaskResult', (t) =>
       if (agent.mode !== 'EXTERNAL') throw new InvalidStateError('This task is run by the marketplace (MANAGED agent)', task.status);
       if (!task.leaseToken) throw new InvalidStateError(`The task is ${task.status}, not PROCESSING`, task.status);
       const outcome = input.result != null ? { ok: true as const, result: input.result } : { ok: false as const, error: input.error ?? 'failed', agentAtFault: true };
-      return finishTask(ctx.services.store, task.id, task.leaseToken, outcome);
+      return finishAttempt(ctx.services.store, task.id, task.leaseToken, outcome);
     },
   }),
 );

@@ -2,7 +2,7 @@ import { resolveCursorConnection, type ResolveCursorConnectionArgs } from '@poth
 import { GraphQLError } from 'graphql';
 import type { Context } from '../context.ts';
 import { isId } from '../market/ids.ts';
-import type { Task, TaskEvent } from '../market/model.ts';
+import type { ChangeRequest, Dispute, Task, TaskEvent } from '../market/model.ts';
 import { countTasks, pageOfTasks, type TaskFilter } from '../market/tasks.ts';
 import { searchText } from '../market/search.ts';
 import { waitingReason } from '../market/waiting.ts';
@@ -15,6 +15,28 @@ import { UserRef } from './user.ts';
 
 export const TaskRef = builder.objectRef<Task>('Task');
 export const TaskEventRef = builder.objectRef<TaskEvent>('TaskEvent');
+
+export const ChangeRequestRef = builder.objectRef<ChangeRequest>('ChangeRequest').implement({
+  description: 'since 2026-12. A change the buyer asked for during review.',
+  fields: (t) => ({
+    feedback: t.exposeString('feedback'),
+    at: t.field({ type: 'DateTime', resolve: (c) => c.at }),
+  }),
+});
+
+export const DisputeRef = builder.objectRef<Dispute>('Dispute').implement({
+  description: 'since 2026-12',
+  fields: (t) => ({
+    reason: t.exposeString('reason'),
+    openedAt: t.field({ type: 'DateTime', resolve: (d) => d.openedAt }),
+    agentShareBps: t.exposeInt('agentShareBps', {
+      nullable: true,
+      description: "Set when an admin resolves it: the agent's share of the price in basis points (0..10000).",
+    }),
+    resolutionNote: t.exposeString('resolutionNote', { nullable: true }),
+    resolvedAt: t.field({ type: 'DateTime', nullable: true, resolve: (d) => d.resolvedAt }),
+  }),
+});
 
 builder.node(TaskRef, {
   id: { resolve: (task) => task.id },
@@ -53,6 +75,21 @@ builder.node(TaskRef, {
       },
     }),
     events: t.field({ type: [TaskEventRef], description: 'Its lifecycle, oldest first.', resolve: (task, _args, ctx) => ctx.loaders.eventsOfTask.load(task.id) }),
+    fee: t.field({
+      type: 'Sats',
+      nullable: true,
+      description: "since 2026-12. The platform's cut of the price, taken from the agent's payout; null until paid.",
+      resolve: (task) => task.fee,
+    }),
+    reviewWindowSeconds: t.exposeInt('reviewWindowSeconds', { description: 'since 2026-12. Seconds the buyer has to review a delivered result; 0 pays on delivery.' }),
+    reviewDeadline: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'since 2026-12. When a DELIVERED task is paid if the buyer does nothing; null in other states.',
+      resolve: (task) => (task.status === 'DELIVERED' ? task.reviewDeadline : null),
+    }),
+    changeRequests: t.field({ type: [ChangeRequestRef], description: 'since 2026-12', resolve: (task) => task.changeRequests }),
+    dispute: t.field({ type: DisputeRef, nullable: true, description: 'since 2026-12', resolve: (task) => task.dispute }),
   }),
 });
 

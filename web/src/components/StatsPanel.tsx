@@ -14,7 +14,8 @@ export const MarketStatsFragment = graphql(`
 
 type Stats = ResultOf<typeof MarketStatsFragment>;
 
-const ORDER: readonly TaskStatus[] = ['PENDING', 'ASSIGNED', 'PROCESSING', 'COMPLETED', 'FAILED', 'CANCELLED'];
+// ASSIGNED passes within the claim that starts a task: no task rests there, so it is not counted here.
+const ORDER: readonly TaskStatus[] = ['PENDING', 'PROCESSING', 'DELIVERED', 'DISPUTED', 'COMPLETED', 'FAILED', 'CANCELLED'];
 
 export function countOf(stats: Stats, status: TaskStatus): number {
   return stats.tasksByStatus.find((s) => s.status === status)?.count ?? 0;

@@ -5,6 +5,8 @@ const statusTone: Record<TaskStatus, string> = {
   PENDING: 'neutral',
   ASSIGNED: 'info',
   PROCESSING: 'info',
+  DELIVERED: 'info',
+  DISPUTED: 'bad',
   COMPLETED: 'ok',
   FAILED: 'bad',
   CANCELLED: 'muted',

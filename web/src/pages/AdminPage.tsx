@@ -45,7 +45,7 @@ const AdminEventsSubscription = graphql(
   [FeedEventFragment, TaskRowFragment],
 );
 
-const STATUSES: readonly TaskStatus[] = ['PENDING', 'ASSIGNED', 'PROCESSING', 'COMPLETED', 'FAILED', 'CANCELLED'];
+const STATUSES: readonly TaskStatus[] = ['PENDING', 'PROCESSING', 'DELIVERED', 'DISPUTED', 'COMPLETED', 'FAILED', 'CANCELLED'];
 
 export function AdminPage({ app, epoch }: { app: AppClient; epoch: number }) {
   const [status, setStatus] = useState<TaskStatus | null>(null);

@@ -81,9 +81,9 @@ export function TaskDetails({ id, role, onClose }: { id: string; role: Role; onC
     refetch({ requestPolicy: 'network-only' });
   };
 
-  const canCancel = role === 'BUYER' && task != null && (task.status === 'PENDING' || task.status === 'ASSIGNED');
+  const canCancel = role === 'BUYER' && task != null && task.status === 'PENDING';
   const canAnswer =
-    role === 'AGENT' && task?.agent?.mode === 'EXTERNAL' && (task.status === 'ASSIGNED' || task.status === 'PROCESSING');
+    role === 'AGENT' && task?.agent?.mode === 'EXTERNAL' && task.status === 'PROCESSING';
 
   return (
     <TaskDialog task={task} problem={problem} onClose={onClose}>
