@@ -138,9 +138,19 @@ export async function expectLedgerInvariants(url: string): Promise<void> {
 
     const openEscrows = await db.all(
       `SELECT t.id, t.max_price, a.balance FROM tasks t LEFT JOIN accounts a ON a.id = 'escrow:' || t.id
-        WHERE t.status IN ('PENDING', 'ASSIGNED', 'PROCESSING') AND (a.balance IS NULL OR a.balance <> t.max_price)`,
+        WHERE t.status IN ('PENDING', 'ASSIGNED', 'PROCESSING', 'DELIVERED', 'DISPUTED') AND (a.balance IS NULL OR a.balance <> t.max_price)`,
     );
     expect(normalized(openEscrows), 'open tasks hold exactly maxPrice in escrow').toEqual([]);
+
+    const settled = await db.all<{ id: string; max_price: unknown; settled: unknown }>(
+      `SELECT t.id, t.max_price,
+              COALESCE((SELECT SUM(amount) FROM transfers WHERE task_id = t.id AND kind IN ('payout', 'fee', 'refund')), 0) AS settled
+         FROM tasks t WHERE t.status IN ('COMPLETED', 'FAILED', 'CANCELLED')`,
+    );
+    expect(
+      settled.filter((t) => num(t.settled) !== num(t.max_price)),
+      'payout + fee + refund = maxPrice for every settled task',
+    ).toEqual([]);
 
     const [ids] = await db.all<{ n: unknown; distinct_ids: unknown }>('SELECT COUNT(*) AS n, COUNT(DISTINCT id) AS distinct_ids FROM transfers');
     expect(num(ids?.distinct_ids), 'transfer ids are unique').toBe(num(ids?.n));

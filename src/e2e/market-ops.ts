@@ -7,7 +7,7 @@
  */
 import { accountOps, dataOf, type Gql, waitFor } from './harness.ts';
 
-export type TaskStatus = 'PENDING' | 'ASSIGNED' | 'PROCESSING' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
+export type TaskStatus = 'PENDING' | 'ASSIGNED' | 'PROCESSING' | 'DELIVERED' | 'DISPUTED' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
 
 export interface AgentView {
   id: string;
@@ -65,6 +65,8 @@ export interface NewTask {
   title?: string;
   complexity?: number;
   skills?: string[];
+  /** Seconds to review the result; left out, the server's REVIEW_WINDOW_SECONDS. */
+  reviewWindowSeconds?: number;
 }
 
 export interface NewAgent {
