@@ -61,7 +61,8 @@ export async function transition(tx: Tx, task: Task, move: MoveName, args: MoveA
   // 2. The agent.
   if (task.agentId) {
     const earned = args.outcome === 'success' ? settlement.payout : 0;
-    if (rule.agent === 'hold') await affectAgent(tx, task.agentId, 1);
+    // A claim's slot was taken by the claim statement itself (with its capacity check): not twice.
+    if (rule.agent === 'hold' && move !== 'claim') await affectAgent(tx, task.agentId, 1);
     if (rule.agent === 'release') await affectAgent(tx, task.agentId, -1, args.outcome, earned);
     if (rule.agent === 'outcome') await affectAgent(tx, task.agentId, 0, args.outcome, earned);
   }
@@ -89,7 +90,6 @@ function settlementOf(tx: Tx, task: Task, rule: Move, args: MoveArgs): Settlemen
 
 async function claimed(tx: Tx, task: Task, args: MoveArgs): Promise<Selectable<TasksTable> | undefined> {
   if (!args.claim) throw new Error('claim needs the agent, price and lease');
-  // The slot is taken by the claim statement itself; the effect below must not take another.
   return claimRow(tx, task.id, args.claim);
 }
 
