@@ -13,7 +13,7 @@ function codeFor(error: GraphQLError): string {
   if (message.includes('Token limit of')) return 'QUERY_TOO_COMPLEX';
   if (message.startsWith('Syntax Error')) return 'GRAPHQL_PARSE_FAILED';
   if (message.startsWith('Variable "$')) return 'BAD_USER_INPUT';
-  if (/^(Unknown operation named|Must provide operation name|Must provide query string|Could not determine what operation)/.test(message)) {
+  if (/^(Unknown operation named|Must provide operation name|Must provide query string|Could not determine what operation|Unable to identify operation)/.test(message)) {
     return 'OPERATION_RESOLUTION_FAILURE';
   }
   const status = (error.extensions?.http as { status?: number } | undefined)?.status;
