@@ -6,8 +6,8 @@ import react from '@vitejs/plugin-react';
 import { defineConfig, type Plugin } from 'vite';
 
 const webRoot = path.dirname(fileURLToPath(import.meta.url));
-/** The API the dev server proxies to; `npm run dev` starts it on this port. */
-const apiTarget = 'http://127.0.0.1:4000';
+/** The API the dev server proxies to: where `npm run dev` starts it (PORT, as the server reads it; default 4000). */
+const apiTarget = `http://127.0.0.1:${process.env.PORT || '4000'}`;
 
 /**
  * Writes `.br` and `.gz` next to every compressible file of the build, at the highest levels, so the

@@ -26,6 +26,11 @@ export function formatPercent(ratio: number): string {
   return `${Number.isInteger(percent) ? percent.toFixed(0) : percent.toFixed(1)}%`;
 }
 
+/** "—" before any outcome: 0 of 0 is no track record, not a 0% one. */
+export function formatSuccessRate(agent: { successRate: number; tasksCompleted: number; tasksFailed: number }): string {
+  return agent.tasksCompleted + agent.tasksFailed === 0 ? '—' : formatPercent(agent.successRate);
+}
+
 export function formatUptime(seconds: number): string {
   const s = Math.floor(seconds);
   const d = Math.floor(s / 86_400);

@@ -1,6 +1,6 @@
 import type { ResultOf } from 'gql.tada';
 import { graphql } from '../graphql.ts';
-import { formatInt, formatPercent, formatReputation, formatSats } from '../format.ts';
+import { formatInt, formatReputation, formatSats, formatSuccessRate } from '../format.ts';
 import { Empty } from './ui.tsx';
 
 export const OperatorAgentFragment = graphql(`
@@ -20,6 +20,7 @@ export const OperatorAgentFragment = graphql(`
     askPerUnit
     maxConcurrency
     activeTasks
+    connected
   }
 `);
 
@@ -58,14 +59,21 @@ export function AgentsTable({ agents, busyId, onToggle }: AgentsTableProps) {
                   {agent.model} · {formatSats(agent.askPerUnit)}/unit{agent.skills.length ? ` · ${agent.skills.join(', ')}` : ''}
                 </div>
               </th>
-              <td>{agent.mode.toLowerCase()}</td>
+              <td>
+                {agent.mode.toLowerCase()}
+                {agent.mode === 'EXTERNAL' && (
+                  <div className={`small ${agent.connected ? 'muted' : 'warn-text'}`} data-testid="agent-connected" data-connected={agent.connected}>
+                    {agent.connected ? 'connected' : 'not connected: start its program to get work'}
+                  </div>
+                )}
+              </td>
               <td>
                 <span className={`badge badge-${agent.status === 'ONLINE' ? 'ok' : agent.status === 'PAUSED' ? 'warn' : 'muted'}`} data-testid="agent-status">
                   {agent.status}
                 </span>
               </td>
               <td className="num">{formatReputation(agent.reputation)}</td>
-              <td className="num">{formatPercent(agent.successRate)}</td>
+              <td className="num">{formatSuccessRate(agent)}</td>
               <td className="num">
                 {formatInt(agent.tasksCompleted)} / {formatInt(agent.tasksFailed)}
               </td>

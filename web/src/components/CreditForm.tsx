@@ -21,7 +21,7 @@ export function CreditForm({ userId, onUserIdChange, busy, errors, done, onSubmi
   };
   return (
     <form className="form" onSubmit={(e) => void submit(e)} data-testid="credit-form" aria-label="Credit a user" noValidate>
-      <Field label="User ID" name="userId" error={errors['userId']} hint="Pick “Credit” next to a buyer in the task list to fill it in.">
+      <Field label="User ID" name="userId" error={errors['userId']} hint="Pick “Credit” next to a user in the list to fill it in.">
         {(p) => <input {...p} name="userId" required value={userId} onChange={(e) => onUserIdChange(e.target.value)} />}
       </Field>
       <Field label="Amount (sats)" name="amount" error={errors['amount']}>

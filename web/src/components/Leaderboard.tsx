@@ -1,6 +1,6 @@
 import type { ResultOf } from 'gql.tada';
 import { graphql } from '../graphql.ts';
-import { formatInt, formatPercent, formatReputation, formatSats } from '../format.ts';
+import { formatInt, formatReputation, formatSats, formatSuccessRate } from '../format.ts';
 import { Empty } from './ui.tsx';
 
 export const LeaderboardAgentFragment = graphql(`
@@ -11,8 +11,11 @@ export const LeaderboardAgentFragment = graphql(`
     reputation
     successRate
     tasksCompleted
+    tasksFailed
     earnings
     activeTasks
+    mode
+    connected
   }
 `);
 
@@ -25,26 +28,30 @@ export function Leaderboard({ agents }: { agents: readonly Agent[] | null }) {
       <table data-testid="leaderboard">
         <thead>
           <tr>
-            <th scope="col">#</th>
+            <th scope="col" className="hide-phone">#</th>
             <th scope="col">Agent</th>
             <th scope="col" className="num">Reputation</th>
             <th scope="col" className="num">Success</th>
             <th scope="col" className="num">Earnings</th>
-            <th scope="col" className="num">Active</th>
+            <th scope="col" className="num hide-phone">Active</th>
           </tr>
         </thead>
         <tbody>
           {(agents ?? []).map((agent, index) => (
             <tr key={agent.id} data-testid="leaderboard-row">
-              <td>{index + 1}</td>
-              <th scope="row">
+              <td className="hide-phone">{index + 1}</td>
+              <th scope="row" className="agent-name">
                 {agent.name}
-                {agent.status !== 'ONLINE' && <span className="muted"> · {agent.status.toLowerCase()}</span>}
+                {agent.status !== 'ONLINE' ? (
+                  <span className="muted"> · {agent.status.toLowerCase()}</span>
+                ) : (
+                  !agent.connected && <span className="muted" title="Its program is not listening for work"> · not connected</span>
+                )}
               </th>
               <td className="num">{formatReputation(agent.reputation)}</td>
-              <td className="num">{formatPercent(agent.successRate)}</td>
+              <td className="num">{formatSuccessRate(agent)}</td>
               <td className="num">{formatSats(agent.earnings)}</td>
-              <td className="num">{formatInt(agent.activeTasks)}</td>
+              <td className="num hide-phone">{formatInt(agent.activeTasks)}</td>
             </tr>
           ))}
         </tbody>

@@ -1,8 +1,8 @@
-import type { Point } from '../series.ts';
+import type { Point, SeriesWindow } from '../series.ts';
 
 const W = 600;
 const H = 180;
-const PAD = { top: 12, right: 8, bottom: 22, left: 48 };
+const PAD = { top: 14, right: 8, bottom: 30, left: 64 };
 const plotW = W - PAD.left - PAD.right;
 const plotH = H - PAD.top - PAD.bottom;
 
@@ -12,8 +12,9 @@ const plotH = H - PAD.top - PAD.bottom;
  */
 function niceCeiling(value: number, integer: boolean): number {
   if (value <= (integer ? 2 : 1)) return integer ? 2 : 1;
+  // Whole numbers only: with a top of 2.5 the midline would read 1.25.
   const magnitude = 10 ** Math.floor(Math.log10(value));
-  for (const step of integer ? [1, 2, 4, 6, 10] : [1, 2, 2.5, 5, 10]) if (step * magnitude >= value) return step * magnitude;
+  for (const step of integer ? [1, 2, 4, 6, 10] : [1, 2, 2.5, 5, 10]) if (step * magnitude >= value && (!integer || Number.isInteger((step * magnitude) / 2))) return step * magnitude;
   return 10 * magnitude;
 }
 
@@ -27,21 +28,23 @@ interface MinuteChartProps {
   /** Unit word for the accessible summary, e.g. "tasks". */
   unit: string;
   variant: 'bars' | 'area';
-  /** Whole-number values (counts). */
+  /** Whole-number values (counts, sats): axis ticks are whole numbers too. */
   integer?: boolean;
+  /** What the points cover, for the caption and the time axis. */
+  window: SeriesWindow;
   testId: string;
 }
 
 /** A hand-written SVG chart of one value per minute (no chart library: the first-load budget is 150 KB). */
-export function MinuteChart({ title, points, format, unit, variant, integer = false, testId }: MinuteChartProps) {
+export function MinuteChart({ title, points, format, unit, variant, integer = false, window, testId }: MinuteChartProps) {
   const max = niceCeiling(Math.max(0, ...points.map((p) => p.value)), integer);
   const total = points.reduce((sum, p) => sum + p.value, 0);
   const slot = plotW / Math.max(points.length, 1);
   const x = (i: number) => PAD.left + i * slot;
   const y = (value: number) => PAD.top + plotH - (value / max) * plotH;
-  const summary = `${title}: ${format(total)} ${unit} in the last ${points.length} minutes, at most ${format(
-    Math.max(0, ...points.map((p) => p.value)),
-  )} in one minute.`;
+  const per = window.bucket === 1 ? 'one minute' : `${window.bucket} minutes`;
+  const summary = `${title}: ${format(total)} ${unit} in the last ${window.label}, at most ${format(Math.max(0, ...points.map((p) => p.value)))} in ${per}.`;
+  const half = window.minutes >= 120 ? `−${window.minutes / 120} h` : `−${window.minutes / 2} min`;
 
   const line = points.map((p, i) => `${i === 0 ? 'M' : 'L'}${(x(i) + slot / 2).toFixed(1)},${y(p.value).toFixed(1)}`).join(' ');
   const area = points.length
@@ -49,11 +52,11 @@ export function MinuteChart({ title, points, format, unit, variant, integer = fa
     : '';
 
   return (
-    <figure className="chart" data-testid={testId} data-total={total}>
+    <figure className="chart" data-testid={testId} data-total={total} data-window={window.id}>
       <figcaption>
         <span className="chart-title">{title}</span>
         <span className="chart-total">
-          {format(total)} {unit} · 30 min
+          {format(total)} {unit} · {window.label}
         </span>
       </figcaption>
       <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={summary}>
@@ -88,10 +91,10 @@ export function MinuteChart({ title, points, format, unit, variant, integer = fa
         )}
         <g className="chart-axis">
           <text x={PAD.left} y={H - 6}>
-            −30 min
+            −{window.label}
           </text>
           <text x={PAD.left + plotW / 2} y={H - 6} textAnchor="middle">
-            −15 min
+            {half}
           </text>
           <text x={W - PAD.right} y={H - 6} textAnchor="end">
             now

@@ -20,6 +20,7 @@ export const TaskDetailFragment = graphql(`
     createdAt
     updatedAt
     completedAt
+    waitingReason
     agent { id name mode }
     events { id sequence status message at }
   }
@@ -99,6 +100,11 @@ export function TaskDialog({ task, problem, onClose, children }: TaskDialogProps
             <div><dt>Created</dt><dd>{formatDateTime(task.createdAt)}</dd></div>
             <div><dt>Completed</dt><dd>{formatDateTime(task.completedAt)}</dd></div>
           </dl>
+          {task.status === 'PENDING' && task.waitingReason && (
+            <p className="waiting" data-testid="task-waiting-reason" role="status">
+              Waiting: {task.waitingReason}
+            </p>
+          )}
           <h3>Prompt</h3>
           <pre className="text-block" data-testid="task-prompt">{task.prompt}</pre>
           {task.result != null && (

@@ -48,13 +48,24 @@ export function TaskTable<T extends TaskRow>({ tasks, onOpen, emptyText, extra }
             {extra && <th scope="col">{extra.header}</th>}
             <th scope="col">Agent</th>
             <th scope="col" className="num">Price</th>
-            <th scope="col" className="num">Max</th>
-            <th scope="col">Created</th>
+            <th scope="col" className="num hide-phone">Max</th>
+            <th scope="col" className="hide-phone">Created</th>
           </tr>
         </thead>
         <tbody>
           {tasks.map((task) => (
-            <tr key={task.id} data-testid="task-row" data-task-id={task.id} data-status={task.status}>
+            <tr
+              key={task.id}
+              className="row-link"
+              data-testid="task-row"
+              data-task-id={task.id}
+              data-status={task.status}
+              // The whole row opens the task; the title is its button, so keyboard users reach it by Tab and
+              // open it with Enter or Space. Clicks on the row's own controls (e.g. "Credit") stay theirs.
+              onClick={(event) => {
+                if (!(event.target as HTMLElement).closest('button, a, input, select')) onOpen(task.id);
+              }}
+            >
               <th scope="row">
                 <button type="button" className="link task-title" onClick={() => onOpen(task.id)} aria-haspopup="dialog">
                   {task.title}
@@ -66,8 +77,8 @@ export function TaskTable<T extends TaskRow>({ tasks, onOpen, emptyText, extra }
               {extra && <td>{extra.cell(task)}</td>}
               <td>{task.agent?.name ?? <span className="muted">—</span>}</td>
               <td className="num">{formatSats(task.price)}</td>
-              <td className="num">{formatSats(task.maxPrice)}</td>
-              <td>{formatDateTime(task.createdAt)}</td>
+              <td className="num hide-phone">{formatSats(task.maxPrice)}</td>
+              <td className="hide-phone">{formatDateTime(task.createdAt)}</td>
             </tr>
           ))}
         </tbody>

@@ -4,6 +4,7 @@ import type { AppClient } from '../client.ts';
 import { CreditForm } from '../components/CreditForm.tsx';
 import { EventFeed, FeedEventFragment } from '../components/EventFeed.tsx';
 import { TaskRowFragment, TaskTable } from '../components/TaskTable.tsx';
+import { UserList } from '../components/UserList.tsx';
 import { Card } from '../components/ui.tsx';
 import { issuesToFieldErrors, requestErrorMessage, type FieldErrors } from '../errors.ts';
 import { formatSats, uuid } from '../format.ts';
@@ -69,12 +70,13 @@ export function AdminPage({ app, epoch }: { app: AppClient; epoch: number }) {
   const onCredit = async ({ userId: id, amount }: { userId: string; amount: number }): Promise<boolean> => {
     setErrors({});
     setDone(null);
-    if (!id) {
-      setErrors({ userId: 'Which user? Paste their account ID.' });
-      return false;
-    }
-    if (!Number.isSafeInteger(amount) || amount <= 0) {
-      setErrors({ amount: 'A whole number of sats, at least 1.' });
+    // Every problem at once, as the server reports them.
+    const local: FieldErrors = {
+      ...(!id && { userId: 'Which user? Pick “Credit” next to them in the list.' }),
+      ...(!(Number.isSafeInteger(amount) && amount > 0) && { amount: 'A whole number of sats, at least 1.' }),
+    };
+    if (Object.keys(local).length > 0) {
+      setErrors(local);
       return false;
     }
     const fingerprint = `${id}:${amount}`;
@@ -102,7 +104,18 @@ export function AdminPage({ app, epoch }: { app: AppClient; epoch: number }) {
   return (
     <div className="page workspace" data-testid="admin-workspace">
       <div className="grid-2 grid-wide-right">
-        <Card title="Credit a user">
+        <Card title="Users" testId="admin-users">
+          <UserList
+            refreshKey={done ?? ''}
+            onPick={(user) => {
+              setUserId(user.id);
+              setDone(null);
+              setErrors({});
+              document.querySelector<HTMLInputElement>('[data-testid="credit-form"] input[name="amount"]')?.focus();
+            }}
+          />
+        </Card>
+        <Card title="Credit a user" testId="admin-credit">
           <CreditForm userId={userId} onUserIdChange={setUserId} busy={creditState.fetching} errors={errors} done={done} onSubmit={onCredit} />
         </Card>
         <Card title="Live activity" testId="activity-card">

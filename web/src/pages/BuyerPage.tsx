@@ -92,13 +92,13 @@ export function BuyerPage({ app, epoch }: { app: AppClient; epoch: number }) {
   const [createState, createTask] = useMutation(CreateTaskMutation);
   const onSubmit = async (task: NewTask): Promise<boolean> => {
     setErrors({});
-    if (!Number.isSafeInteger(task.maxPrice) || task.maxPrice <= 0) {
-      setErrors({ maxPrice: 'Enter the most you will pay, in whole sats.' });
-      return false;
-    }
-    const fingerprint = JSON.stringify(task);
+    // A missing or non-numeric max price cannot travel as Sats; 0 can, and the server refuses it together
+    // with every other bad field, so the form shows all its errors at once.
+    const priceOk = Number.isSafeInteger(task.maxPrice) && task.maxPrice > 0;
+    const sent = priceOk ? task : { ...task, maxPrice: 0 };
+    const fingerprint = JSON.stringify(sent);
     if (pending.current?.fingerprint !== fingerprint) pending.current = { fingerprint, key: uuid() };
-    const input = { ...task, idempotencyKey: pending.current.key };
+    const input = { ...sent, idempotencyKey: pending.current.key };
     const result = await createTask({ input });
     const payload = result.data?.createTask;
     if (result.error || !payload) {
@@ -111,7 +111,7 @@ export function BuyerPage({ app, epoch }: { app: AppClient; epoch: number }) {
         upsert(payload);
         return true;
       case 'ValidationError':
-        setErrors(issuesToFieldErrors(payload.issues, TASK_FIELDS));
+        setErrors({ ...issuesToFieldErrors(payload.issues, TASK_FIELDS), ...(!priceOk && { maxPrice: 'Enter the most you will pay, in whole sats.' }) });
         return false;
       case 'InsufficientFundsError':
         setErrors({

@@ -9,8 +9,7 @@ import { countOf, MarketStatsFragment, StatsPanel } from '../components/StatsPan
 import { Card } from '../components/ui.tsx';
 import { formatCompact, formatInt } from '../format.ts';
 import { graphql, type Role } from '../graphql.ts';
-import { useNow } from '../hooks.ts';
-import { useMarketSeries } from '../series.ts';
+import { type SeriesWindow, useMarketSeries, WINDOWS } from '../series.ts';
 import { useTaskEventStream } from '../task-events.ts';
 
 const OverviewStatsQuery = graphql(
@@ -49,13 +48,6 @@ const OverviewEventsSubscription = graphql(
   [FeedEventFragment],
 );
 
-/** Admins may list every task: the completed ones fill the chart minutes this browser did not observe. */
-const OverviewSeedQuery = graphql(`
-  query OverviewSeed {
-    tasks(first: 100, status: COMPLETED) { edges { node { id completedAt price } } }
-  }
-`);
-
 const TOP_AGENTS = 10;
 const HEALTH_POLL_MS = 10_000;
 
@@ -90,15 +82,18 @@ export function OverviewPage({ app, role }: { app: AppClient; role: Role | null 
   // taskEvents needs a signed-in viewer (each sees the events of the tasks they may read).
   useTaskEventStream(app.client, OverviewEventsSubscription, { after: null, pause: role == null, onEvent });
 
-  const now = useNow(15_000);
-  const totals = stats ? { completed: countOf(stats, 'COMPLETED'), paid: stats.totalPaid } : null;
-  const series = useMarketSeries(totals, now);
-  const [seed] = useQuery({ query: OverviewSeedQuery, pause: role !== 'ADMIN' });
-  const seedSeries = series.seed;
-  useEffect(() => {
-    const edges = seed.data?.tasks.edges;
-    if (edges) seedSeries(edges.map(({ node }) => ({ at: node.completedAt, sats: node.price })));
-  }, [seed.data, seedSeries]);
+  const [windowId, setWindowId] = useState<SeriesWindow['id']>('30m');
+  const window = WINDOWS.find((w) => w.id === windowId) ?? WINDOWS[0]!;
+  const series = useMarketSeries(window, stats ? `${countOf(stats, 'COMPLETED')}/${countOf(stats, 'FAILED')}/${stats.totalPaid}` : undefined);
+  const windowSwitch = (
+    <div className="segmented" role="group" aria-label="Chart window">
+      {WINDOWS.map((w) => (
+        <button key={w.id} type="button" aria-pressed={w.id === windowId} onClick={() => setWindowId(w.id)} data-testid={`chart-window-${w.id}`}>
+          {w.label}
+        </button>
+      ))}
+    </div>
+  );
 
   return (
     <div className="page overview" data-testid="overview">
@@ -106,11 +101,11 @@ export function OverviewPage({ app, role }: { app: AppClient; role: Role | null 
         <StatsPanel stats={stats} />
       </Card>
       <div className="grid-2">
-        <Card title="Tasks completed per minute">
-          <MinuteChart title="Tasks completed" unit="tasks" points={series.completedPerMinute} format={formatInt} variant="bars" integer testId="chart-completed" />
+        <Card title={window.bucket === 1 ? 'Tasks completed per minute' : `Tasks completed per ${window.bucket} min`} actions={windowSwitch}>
+          <MinuteChart title="Tasks completed" unit="tasks" points={series.completed} format={formatInt} variant="bars" integer window={window} testId="chart-completed" />
         </Card>
-        <Card title="Sats paid per minute">
-          <MinuteChart title="Sats paid" unit="sat" points={series.satsPerMinute} format={formatCompact} variant="area" testId="chart-sats" />
+        <Card title={window.bucket === 1 ? 'Sats paid per minute' : `Sats paid per ${window.bucket} min`}>
+          <MinuteChart title="Sats paid" unit="sat" points={series.paid} format={formatCompact} variant="area" integer window={window} testId="chart-sats" />
         </Card>
       </div>
       <div className="grid-2 grid-wide-left">

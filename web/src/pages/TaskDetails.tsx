@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { useMutation, useQuery, useSubscription } from 'urql';
 import { SubmitResultForm } from '../components/SubmitResultForm.tsx';
 import { TaskDetailFragment, TaskDialog, type TaskDetail } from '../components/TaskDialog.tsx';
@@ -59,7 +59,16 @@ export function TaskDetails({ id, role, onClose }: { id: string; role: Role; onC
   const [actionError, setActionError] = useState<string | null>(null);
   const [submitErrors, setSubmitErrors] = useState<FieldErrors>({});
 
-  const task = newer(query.data?.task, live.data?.taskUpdated);
+  const newest = newer(query.data?.task, live.data?.taskUpdated);
+  // Why a task waits changes with the agents (one connects, another frees up), not with the task: while it
+  // is PENDING, ask again every few seconds and show the latest answer.
+  const pending = newest?.status === 'PENDING';
+  useEffect(() => {
+    if (!pending) return;
+    const timer = setInterval(() => refetch({ requestPolicy: 'network-only' }), 4000);
+    return () => clearInterval(timer);
+  }, [pending, refetch]);
+  const task = newest && pending ? { ...newest, waitingReason: query.data?.task?.waitingReason ?? newest.waitingReason } : newest;
   const problem = query.error ? requestErrorMessage(query.error) : query.data && !query.data.task ? 'This task does not exist or is not visible to you.' : null;
 
   const cancel = async () => {
