@@ -84,9 +84,9 @@ serve<PopulateJob, PopulateResult>(async (job) => {
       insertTransfer.run(`payout:${id}`, `escrow:${id}`, `agent:${agent.id}`, price, 'payout', id, at + 5);
       insertTransfer.run(`refund:${id}`, `escrow:${id}`, `user:${buyer}`, MAX_PRICE - price, 'refund', id, at + 5);
       insertEvent.run(++sequence, id, buyer, null, 'PENDING', 'Posted; maxPrice held in escrow', at);
-      insertEvent.run(++sequence, id, buyer, agent.id, 'ASSIGNED', `Assigned to ${agent.name} for ${price} sat`, at + 1);
+      insertEvent.run(++sequence, id, buyer, agent.id, 'ASSIGNED', `Assigned to ${agent.name}`, at + 1);
       insertEvent.run(++sequence, id, buyer, agent.id, 'PROCESSING', 'Started', at + 2);
-      insertEvent.run(++sequence, id, buyer, agent.id, 'COMPLETED', `Completed; ${price} sat paid to the agent`, at + 5);
+      insertEvent.run(++sequence, id, buyer, agent.id, 'COMPLETED', 'Completed; the agent was paid', at + 5);
       spent.set(buyer, (spent.get(buyer) ?? 0) + price);
       const e = earned.get(agent.id) ?? { count: 0, sum: 0 };
       earned.set(agent.id, { count: e.count + 1, sum: e.sum + price });

@@ -9,7 +9,6 @@ import { type Task, toTask } from '../model.ts';
 import { type Store, transact, type Tx } from '../store.ts';
 import type { Outcome } from './agent-effects.ts';
 import { lockedTaskRow } from './rows.ts';
-import { divide, FULL_SHARE_BPS } from './settlement.ts';
 import { TaskStatus } from './state.ts';
 import { transition } from './transition.ts';
 
@@ -45,15 +44,14 @@ export async function finishAttempt(store: Store, taskId: string, leaseToken: st
       const deadline = tx.now + task.reviewWindowSeconds * 1000;
       return transition(tx, task, 'deliver', {
         leaseToken,
-        message: `Delivered; ${task.price ?? 0} sat held for review until ${new Date(deadline).toISOString()}`,
+        message: `Delivered; the payment is held for review until ${new Date(deadline).toISOString()}`,
         set: { ...endLease, result: outcome.result, error: null, review_deadline: deadline },
       });
     }
-    const { payout, fee } = divide(task, FULL_SHARE_BPS, tx.rules.platformFeeBps);
     return transition(tx, task, 'complete', {
       leaseToken,
       outcome: 'success',
-      message: `Completed; ${payout} sat paid to the agent${fee > 0 ? `, ${fee} sat fee` : ''}`,
+      message: 'Completed; the agent was paid',
       set: { result: outcome.result, error: null },
     });
   });

@@ -73,7 +73,7 @@ async function claim(store: Store, plan: { task: Task; agent: Agent; price: numb
   try {
     return await transact(store, async (tx) => {
       const started = await transition(tx, task, 'claim', {
-        message: `Assigned to ${agent.name} for ${price} sat`,
+        message: `Assigned to ${agent.name}`,
         claim: {
           agentId: agent.id,
           price,

@@ -19,9 +19,14 @@ async function lockedTask(tx: Tx, taskId: string): Promise<Task> {
   return toTask(row);
 }
 
+/**
+ * Says who got money, never how much: amounts are on the task (price, fee) and in the transfers, and every
+ * client formats them its own way (a message saying "135000 sat" beside "135,000 sat" reads as two numbers).
+ */
 function paidMessage(tx: Tx, task: Task, shareBps: number, what: string): string {
-  const { payout, fee, refund } = divide(task, shareBps, tx.rules.platformFeeBps);
-  return `${what}; ${payout} sat paid to the agent${fee > 0 ? `, ${fee} sat fee` : ''}${refund > 0 ? `, ${refund} sat back to the buyer` : ''}`;
+  const { payout, refund } = divide(task, shareBps, tx.rules.platformFeeBps);
+  const parts = [payout > 0 ? 'the agent was paid' : '', refund > 0 ? 'the buyer got the rest of the escrow back' : ''].filter(Boolean);
+  return `${what}; ${parts.join(' and ') || 'nothing moved'}`;
 }
 
 /** The buyer accepts the result: the agent is paid now. */
@@ -85,7 +90,7 @@ export async function resolveDispute(store: Store, taskId: string, agentShareBps
       to: agentShareBps > 0 ? TaskStatus.COMPLETED : TaskStatus.FAILED,
       shareBps: agentShareBps,
       outcome: agentShareBps >= FULL_SHARE_BPS / 2 ? 'success' : 'failure',
-      message: paidMessage(tx, task, agentShareBps, `Dispute resolved at ${agentShareBps} bps: ${note}`),
+      message: paidMessage(tx, task, agentShareBps, `Dispute resolved, ${agentShareBps / 100}% to the agent: ${note}`),
       set: { dispute_share_bps: agentShareBps, dispute_note: note, dispute_resolved_at: tx.now },
     });
   });
