@@ -3,7 +3,7 @@ import { completionBody } from '../../scripts/fake-llm/behaviour.ts';
 import { type FakeLlm, type RecordedRequest, startFakeLlm } from '../../scripts/fake-llm/server.ts';
 import { baseChildEnv, type ChildServer, exitOf, freePort, killAll, spawnServer } from './child-server.ts';
 import { waitFor } from './harness.ts';
-import { auditTask } from './ledger-db.ts';
+import { auditTask, writerInsideTransaction } from './ledger-db.ts';
 import { createTestDatabase, describeEachDialect, type TestDatabase } from './test-database.ts';
 import { isFinal, marketOps, type TaskView } from './market-ops.ts';
 
@@ -127,8 +127,14 @@ describeEachDialect('crash recovery', (dialect) => {
       await market.waitForTask(buyer.token, id, (t) => t.status === 'PROCESSING', 20_000, 'the task to be PROCESSING');
       await waitFor(() => callsFor(prompt).length === 1, 20_000, 'the provider to receive the call');
 
-      // A process that stalls (a long GC pause, a suspended VM) stops renewing its lease.
-      frozen.signal('SIGSTOP');
+      // A process that stalls (a long GC pause, a suspended VM) stops renewing its lease. Frozen between
+      // transactions: frozen inside one, it would hold the database's write lock for as long as it sleeps.
+      for (;;) {
+        frozen.signal('SIGSTOP');
+        if (!(await writerInsideTransaction(databaseFile))) break;
+        frozen.signal('SIGCONT');
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
       const other = await start(databaseFile, await freePort());
       const otherMarket = marketOps(other.gql);
       const completed = await otherMarket.waitForTask(buyer.token, id, (t) => t.status === 'COMPLETED' || t.status === 'FAILED', 30_000, 'the other process to finish the task');

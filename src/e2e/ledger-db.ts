@@ -269,3 +269,30 @@ export async function expireLease(url: string, taskId: string): Promise<number> 
 export async function queryRows<T = Row>(url: string, sql: string, ...params: unknown[]): Promise<T[]> {
   return withDatabase(url, async (db) => normalized(await db.all(sql, ...params)) as T[]);
 }
+
+/**
+ * Whether some connection holds a write transaction open on the server's database right now. A process
+ * frozen inside one would stop every other writer (SQLite's single write lock, PostgreSQL's row locks)
+ * until it wakes: a different failure from the stall a test means to stage.
+ */
+export async function writerInsideTransaction(url: string): Promise<boolean> {
+  if (dialectOf(url) === 'postgres') {
+    const [row] = await queryRows<{ n: unknown }>(
+      url,
+      "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND state IN ('active', 'idle in transaction', 'idle in transaction (aborted)')",
+    );
+    return num(row?.n) > 0;
+  }
+  const db = new Database(url, { fileMustExist: true });
+  try {
+    db.pragma('busy_timeout = 0');
+    db.exec('BEGIN IMMEDIATE');
+    db.exec('ROLLBACK');
+    return false;
+  } catch (error) {
+    if ((error as { code?: string }).code === 'SQLITE_BUSY') return true;
+    throw error;
+  } finally {
+    db.close();
+  }
+}
