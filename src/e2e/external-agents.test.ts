@@ -8,7 +8,7 @@ import { runExampleAgent } from '../../scripts/example-agent/agent.ts';
 import { CANNED_LABEL } from '../../scripts/example-agent/answer.ts';
 import { type AgentLogger, silentLogger } from '../../scripts/example-agent/log.ts';
 import { startServer, type TestServer, waitFor } from './harness.ts';
-import { describeEachDialect, knownBrokenOn, PG_CONCURRENT_MOVES } from './test-database.ts';
+import { describeEachDialect } from './test-database.ts';
 import type { LiveStream } from './live-clients.ts';
 import { closeAfterEach, subscribeSse, subscribeWs } from './live-clients.ts';
 import { localIdOf, transfersOf } from './ledger-db.ts';
@@ -71,7 +71,7 @@ describeEachDialect('external agents', (dialect) => {
       expect(await market.readTask(otherOperator.token, taskId)).toBeNull();
     });
 
-    it.skipIf(knownBrokenOn(dialect, 'postgres', PG_CONCURRENT_MOVES))('a result completes the task and pays exactly once; any later submit is an InvalidStateError', async () => {
+    it('a result completes the task and pays exactly once; any later submit is an InvalidStateError', async () => {
       const operator = await server.signUp('AGENT');
       const otherOperator = await server.signUp('AGENT');
       const buyer = await market.fundedBuyer(1_000_000);

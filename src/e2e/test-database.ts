@@ -93,17 +93,3 @@ export async function createTestDatabase(dialect: TestDialect): Promise<TestData
 
 /** The dialect a DATABASE_URL names. */
 export const dialectOf = (url: string): TestDialect => (/^postgres(ql)?:\/\//.test(url) ? 'postgres' : 'sqlite');
-
-/**
- * Whether a test is skipped on this dialect because of a known defect that another piece of work fixes
- * (the reason says which); printed, so a skip is never silent. Remove the call when the fix lands.
- */
-export function knownBrokenOn(dialect: TestDialect, broken: TestDialect, reason: string): boolean {
-  if (dialect !== broken) return false;
-  console.warn(`skipped on ${dialect}, known broken: ${reason}`);
-  return true;
-}
-
-/** Issue 11 item 1 (claims and moves by compare-and-set, one lock order) and the deadlock retry in `transact`. */
-export const PG_CONCURRENT_MOVES =
-  'PostgreSQL: concurrent task moves deadlock or race (deadlock detected, finished work lost until the lease runs out); fixed by issue 11 item 1 (lifecycle) and the deadlock retry (infra)';
