@@ -55,21 +55,27 @@ function addToCounters(count: number): PreparedStatement<CounterValues, { name: 
   let statement = addToCountersOf.get(count);
   if (!statement) {
     const indexes = Array.from({ length: count }, (_, i) => i);
-    statement = new PreparedStatement<CounterValues, { name: string; value: number }>((db, value) => {
+    statement = new PreparedStatement<CounterValues, { name: string; value: number }>((db, value, dialect) => {
+      const names = indexes.map((i) => value(`name${i}`) as string);
       // The CAST gives PostgreSQL a type for the bound amounts (a bare parameter in a CASE would be text).
-      const amount = sql<number>`CASE name ${sql.join(
+      const amount = sql<number>`CASE counters.name ${sql.join(
         indexes.map((i) => sql`WHEN ${value(`name${i}`)} THEN CAST(${value(`amount${i}`)} AS BIGINT)`),
         sql` `,
       )} END`;
+      if (dialect === 'sqlite') {
+        // One writer at a time: there is no lock order to keep.
+        return db.updateTable('counters').set((eb) => ({ value: eb('value', '+', amount) })).where('name', 'in', names).returning(['name', 'value']);
+      }
+      // PostgreSQL locks the rows an UPDATE touches in the order it meets them, which follows where each
+      // row's latest version sits in the table and so changes with every update: two transactions moving
+      // overlapping counters could each hold one the other waits for. Locked first by name, they never do.
       return db
+        .with('locked', (qb) => qb.selectFrom('counters').select('name').where('name', 'in', names).orderBy('name').forUpdate())
         .updateTable('counters')
-        .set((eb) => ({ value: eb('value', '+', amount) }))
-        .where(
-          'name',
-          'in',
-          indexes.map((i) => value(`name${i}`) as string),
-        )
-        .returning(['name', 'value']);
+        .from('locked')
+        .set((eb) => ({ value: eb('counters.value', '+', amount) }))
+        .whereRef('counters.name', '=', 'locked.name')
+        .returning(['counters.name', 'counters.value']);
     });
     addToCountersOf.set(count, statement);
   }
