@@ -3,14 +3,16 @@
  * code that changes a task, and it does exactly what the move's row says, in one transaction:
  *
  *   1. a compare-and-set on the task's status (and, for a move of a running attempt, its lease token);
- *   2. the agent's side (`agent`): capacity held or released, and the outcome that moves its reputation,
+ *   2. the money (`money`, see settlement.ts), every transfer with an id derived from the task;
+ *   3. the agent's side (`agent`): capacity held or released, and the outcome that moves its reputation,
  *      success rate and earnings, which happens only when money moves;
- *   3. the money (`money`, see settlement.ts), every transfer with an id derived from the task;
  *   4. one event of kind `kind` (two for a claim: ASSIGNED, then STARTED), with the counters it moves.
  *
- * Rows are locked in that order (task, agent, accounts, counters) in every move, so two moves can never
- * wait on each other in a cycle.
- *
+ * Rows are locked in that order (task; accounts: the task's escrow, the buyer, the platform, the agent's
+ * wallet; the agent; the counters) in every move, so two moves can never wait on each other in a cycle.
+ * The rows many tasks share come last, so they are held only for the end of a transaction: the agent (one
+ * popular agent's row is touched by every claim and payout it takes) and the counters (every write).
+
  *   ┌──────────────┬─────────────────────┬────────────┬─────────┬───────────────────────────────────────────┐
  *   │ move         │ from -> to          │ who        │ agent   │ money                                     │
  *   ├──────────────┼─────────────────────┼────────────┼─────────┼───────────────────────────────────────────┤

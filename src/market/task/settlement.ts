@@ -55,15 +55,18 @@ export async function holdInEscrow(tx: Tx, task: Pick<Task, 'id' | 'buyerId' | '
   await once(tx, { id: TransferId.escrow(task.id), from: Accounts.user(task.buyerId), to: Accounts.escrow(task.id), amount: task.maxPrice, kind: 'escrow', taskId: task.id });
 }
 
-/** Empty the task's escrow as `settlement` says. The agent's transfer goes first: accounts are locked escrow, agent, platform, buyer. */
+/**
+ * Empty the task's escrow as `settlement` says. Accounts are locked escrow, buyer, platform, agent: the
+ * agent's wallet last, since a popular agent's wallet is the row most payouts share.
+ */
 export async function settle(tx: Tx, task: Pick<Task, 'id' | 'buyerId' | 'agentId'>, settlement: Settlement): Promise<void> {
   const escrow = Accounts.escrow(task.id);
-  if (settlement.payout > 0 || settlement.fee > 0) {
-    if (!task.agentId) throw new InvalidStateError('The task has no agent to pay', 'FAILED');
-    await once(tx, { id: TransferId.payout(task.id), from: escrow, to: Accounts.agent(task.agentId), amount: settlement.payout, kind: 'payout', taskId: task.id });
-    await once(tx, { id: TransferId.fee(task.id), from: escrow, to: Accounts.platform, amount: settlement.fee, kind: 'fee', taskId: task.id });
-  }
+  if ((settlement.payout > 0 || settlement.fee > 0) && !task.agentId) throw new InvalidStateError('The task has no agent to pay', 'FAILED');
   await once(tx, { id: TransferId.refund(task.id), from: escrow, to: Accounts.user(task.buyerId), amount: settlement.refund, kind: 'refund', taskId: task.id });
+  if (task.agentId) {
+    await once(tx, { id: TransferId.fee(task.id), from: escrow, to: Accounts.platform, amount: settlement.fee, kind: 'fee', taskId: task.id });
+    await once(tx, { id: TransferId.payout(task.id), from: escrow, to: Accounts.agent(task.agentId), amount: settlement.payout, kind: 'payout', taskId: task.id });
+  }
 }
 
 /** A transfer that must not have happened before: a repeat means the task was settled already. */

@@ -1,6 +1,6 @@
 /**
  * `transition()`: the one function that changes a task. It does what the move's row in `moves.ts` says,
- * in the caller's transaction and in the fixed lock order (task, agent, accounts, counters).
+ * in the caller's transaction and in the fixed lock order (task, accounts, agent, counters; see moves.ts).
  */
 import type { Selectable, Updateable } from 'kysely';
 import { PreparedStatement } from '../../db/prepared.ts';
@@ -58,7 +58,10 @@ export async function transition(tx: Tx, task: Task, move: MoveName, args: MoveA
   if (!row) throw new InvalidStateError(task.status === to ? 'The task changed meanwhile' : `The task changed meanwhile; it could not ${describe(move)}`, task.status);
   const updated = toTask(row);
 
-  // 2. The agent.
+  // 2. The money.
+  if (rule.money === 'pay' || rule.money === 'refundAll') await settle(tx, task, settlement);
+
+  // 3. The agent: after the money, so a busy agent's row is held for as short a time as it can be.
   if (task.agentId) {
     const earned = args.outcome === 'success' ? settlement.payout : 0;
     // A claim's slot was taken by the claim statement itself (with its capacity check): not twice.
@@ -66,9 +69,6 @@ export async function transition(tx: Tx, task: Task, move: MoveName, args: MoveA
     if (rule.agent === 'release') await affectAgent(tx, task.agentId, -1, args.outcome, earned);
     if (rule.agent === 'outcome') await affectAgent(tx, task.agentId, 0, args.outcome, earned);
   }
-
-  // 3. The money.
-  if (rule.money === 'pay' || rule.money === 'refundAll') await settle(tx, task, settlement);
 
   // 4. The event(s), with the counters they move.
   const money = { ...(settlement.payout > 0 && { [Counter.totalPaid]: settlement.payout }), ...(settlement.fee > 0 && { [Counter.platformRevenue]: settlement.fee }) };
