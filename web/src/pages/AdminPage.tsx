@@ -1,4 +1,4 @@
-import { useMemo, useRef, useState } from 'react';
+import { useCallback, useMemo, useRef, useState } from 'react';
 import { useMutation, useQuery } from 'urql';
 import type { AppClient } from '../client.ts';
 import { CreditForm } from '../components/CreditForm.tsx';
@@ -11,6 +11,7 @@ import { formatSats, uuid } from '../format.ts';
 import { graphql, type TaskStatus } from '../graphql.ts';
 import { useDebouncedValue, useOnReconnect } from '../hooks.ts';
 import { useLiveTasks } from '../task-events.ts';
+import { DisputesSection } from './DisputesSection.tsx';
 import { TaskDetails } from './TaskDetails.tsx';
 import { WalletSection } from './WalletSection.tsx';
 
@@ -40,7 +41,7 @@ const CreditAccountMutation = graphql(`
 const AdminEventsSubscription = graphql(
   `
     subscription AdminEvents($afterSequence: Int) {
-      taskEvents(afterSequence: $afterSequence) { ...FeedEvent task { ...TaskRow buyer { id email } } }
+      taskEvents(afterSequence: $afterSequence) { ...FeedEvent kind task { ...TaskRow buyer { id email } } }
     }
   `,
   [FeedEventFragment, TaskRowFragment],
@@ -53,9 +54,17 @@ export function AdminPage({ app, epoch }: { app: AppClient; epoch: number }) {
   const [tasksResult, refetchTasks] = useQuery({ query: AdminTasksQuery, variables: { status }, requestPolicy: 'cache-and-network' });
   const [openId, setOpenId] = useState<string | null>(null);
 
+  // Counts disputes opened or resolved anywhere: the open disputes are read again at each.
+  const [disputeChanges, setDisputeChanges] = useState(0);
+  const onEvent = useCallback((event: { kind: string }) => {
+    if (event.kind === 'DISPUTE_OPENED' || event.kind === 'DISPUTE_RESOLVED') setDisputeChanges((n) => n + 1);
+  }, []);
   const snapshot = useMemo(() => tasksResult.data?.tasks.edges.map((e) => e.node), [tasksResult.data]);
-  const { tasks: everyStatus, feed } = useLiveTasks(app.client, AdminEventsSubscription, { snapshot, failed: !!tasksResult.error });
-  useOnReconnect(epoch, () => refetchTasks({ requestPolicy: 'network-only' }));
+  const { tasks: everyStatus, feed } = useLiveTasks(app.client, AdminEventsSubscription, { snapshot, failed: !!tasksResult.error, onEvent });
+  useOnReconnect(epoch, () => {
+    refetchTasks({ requestPolicy: 'network-only' });
+    setDisputeChanges((n) => n + 1);
+  });
   // Live events bring tasks of every status: the list shows the chosen one.
   const tasks = useMemo(() => everyStatus.filter((t) => status == null || t.status === status), [everyStatus, status]);
 
@@ -122,6 +131,7 @@ export function AdminPage({ app, epoch }: { app: AppClient; epoch: number }) {
           <EventFeed events={feed} onOpen={setOpenId} emptyText="Every task event appears here as it happens." />
         </Card>
       </div>
+      <DisputesSection refreshKey={disputeChanges} onOpenTask={setOpenId} />
       <Card
         title={`All tasks${tasksResult.data ? ` (${Math.max(tasksResult.data.tasks.totalCount, tasks.length)})` : ''}`}
         testId="admin-tasks"
