@@ -29,6 +29,13 @@ function ResolveForm({ task, onResolve }: { task: OpenDispute; onResolve: Resolv
   const [errors, setErrors] = useState<FieldErrors>({});
   const [busy, setBusy] = useState(false);
   const bps = percentToBps(percent);
+  // An error goes once its field is edited: it spoke of the value that was there.
+  const edit = (field: string, set: (value: string) => void) => (value: string) => {
+    set(value);
+    setErrors(({ [field]: _gone, ...rest }) => rest);
+  };
+  const onPercent = edit('agentShareBps', setPercent);
+  const onNote = edit('note', setNote);
   const share = bps != null && task.price != null ? Math.floor((task.price * bps) / 10_000) : null;
 
   const submit = async (event: FormEvent) => {
@@ -55,10 +62,10 @@ function ResolveForm({ task, onResolve }: { task: OpenDispute; onResolve: Resolv
           error={errors['agentShareBps']}
           hint={share != null && task.price != null ? `Agent ${formatSats(share)} (fee taken from it), buyer back ${formatSats(task.price - share)}.` : 'The rest goes back to the buyer.'}
         >
-          {(p) => <input {...p} name="agentShare" type="number" min={0} max={100} step={0.01} inputMode="decimal" value={percent} onChange={(e) => setPercent(e.target.value)} />}
+          {(p) => <input {...p} name="agentShare" type="number" min={0} max={100} step={0.01} inputMode="decimal" value={percent} onChange={(e) => onPercent(e.target.value)} />}
         </Field>
         <Field label="Note" name="note" error={errors['note']}>
-          {(p) => <textarea {...p} name="note" rows={2} value={note} onChange={(e) => setNote(e.target.value)} />}
+          {(p) => <textarea {...p} name="note" rows={2} value={note} onChange={(e) => onNote(e.target.value)} />}
         </Field>
       </div>
       <FormError message={errors['form']} />
