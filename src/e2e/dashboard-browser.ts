@@ -64,6 +64,32 @@ export async function screenshot(target: Page | Locator, name: string, copyTo?: 
   return file;
 }
 
+/** Who a signed-in tab belongs to: what the sign-in page would have stored in the session. */
+export interface BrowserAccount {
+  token: string;
+  id: string;
+  email: string;
+  role: 'BUYER' | 'AGENT' | 'ADMIN';
+}
+
+/**
+ * A new tab already signed in as `account` on the workspace page, once its WebSocket is live; what it logs
+ * as errors goes into `problems`.
+ */
+export async function signedInPage(browser: Browser, baseUrl: string, account: BrowserAccount, problems: string[], viewport = { width: 1280, height: 900 }): Promise<Page> {
+  const context = await browser.newContext({ viewport, colorScheme: 'light' });
+  const { token, id, email, role } = account;
+  const session = JSON.stringify({ token, expiresAt: new Date(Date.now() + 3_600_000).toISOString(), userId: id, email, role });
+  await context.addInitScript((value) => {
+    if (!localStorage.getItem('aicp.session')) localStorage.setItem('aicp.session', value);
+  }, session);
+  const page = await context.newPage();
+  problems.push(...watchConsole(page));
+  await page.goto(`${baseUrl}/#/workspace`);
+  await page.locator('[data-testid="connection-status"][data-status="live"]').waitFor();
+  return page;
+}
+
 /** Collects what the page logs as errors, to show when a test fails. */
 export function watchConsole(page: Page): string[] {
   const problems: string[] = [];

@@ -5,7 +5,7 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { browserUnavailable, ensureDashboardBuilt, launchBrowser, screenshot, textOf, watchConsole } from './dashboard-browser.ts';
+import { type BrowserAccount, browserUnavailable, ensureDashboardBuilt, launchBrowser, screenshot, signedInPage, textOf } from './dashboard-browser.ts';
 import { ADMIN, startServer, type TestServer, waitFor } from './harness.ts';
 import { type LiveStream, listenForAssignments } from './live-clients.ts';
 import { marketOps, type MarketOps } from './market-ops.ts';
@@ -19,19 +19,7 @@ describe.skipIf(browserUnavailable())('live wallet in the dashboard', () => {
   const problems: string[] = [];
   const listeners: LiveStream<unknown>[] = [];
 
-  /** A tab already signed in as `account` (the session the sign-in page would have stored). */
-  async function signedInPage(account: Account, role: 'BUYER' | 'AGENT' | 'ADMIN'): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: 'light' });
-    const session = JSON.stringify({ token: account.token, expiresAt: new Date(Date.now() + 3_600_000).toISOString(), userId: account.id, email: account.email, role });
-    await context.addInitScript((value) => {
-      if (!localStorage.getItem('aicp.session')) localStorage.setItem('aicp.session', value);
-    }, session);
-    const page = await context.newPage();
-    problems.push(...watchConsole(page));
-    await page.goto(`${server.url}/#/workspace`);
-    await page.locator('[data-testid="connection-status"][data-status="live"]').waitFor();
-    return page;
-  }
+  const signedIn = (account: Account, role: BrowserAccount['role']): Promise<Page> => signedInPage(browser, server.url, { ...account, role }, problems);
 
   beforeAll(async () => {
     ensureDashboardBuilt();
@@ -55,7 +43,7 @@ describe.skipIf(browserUnavailable())('live wallet in the dashboard', () => {
     // Its program listens for work (here, this test): only a connected EXTERNAL agent is offered tasks.
     listeners.push(listenForAssignments(server, agent.id, operator.token));
 
-    const page = await signedInPage(buyer, 'BUYER');
+    const page = await signedIn(buyer, 'BUYER');
     await page.getByTestId('buyer-workspace').waitFor();
     await waitFor(async () => (await textOf(page.getByTestId('buyer-balance'))) === '0 sat', 10_000, 'the first balance');
     await page.evaluate(() => Object.assign(window, { __sameDocument: true }));
@@ -63,7 +51,7 @@ describe.skipIf(browserUnavailable())('live wallet in the dashboard', () => {
     // The admin credits the buyer from the admin page, in another browser.
     const adminToken = await server.adminToken();
     const adminId = (await server.gql('{ me { id } }', {}, adminToken)).data?.me.id as string;
-    const admin = await signedInPage({ token: adminToken, id: adminId, email: ADMIN.email }, 'ADMIN');
+    const admin = await signedIn({ token: adminToken, id: adminId, email: ADMIN.email }, 'ADMIN');
     const credit = admin.getByTestId('credit-form');
     await credit.getByLabel('User ID').fill(buyer.id);
     await credit.getByLabel('Amount (sats)').fill('250000');
@@ -98,7 +86,7 @@ describe.skipIf(browserUnavailable())('live wallet in the dashboard', () => {
     await screenshot(history, 'wallet-buyer-history.png');
 
     // The operator's page shows the agent's wallet with the payout.
-    const operatorPage = await signedInPage(operator, 'AGENT');
+    const operatorPage = await signedIn(operator, 'AGENT');
     const wallet = operatorPage.getByTestId('wallet-card');
     await wallet.locator('[data-testid="wallet-row"][data-kind="PAYOUT"]').waitFor();
     expect(await textOf(wallet.getByTestId('wallet-amount').first())).toBe('+40,000 sat');

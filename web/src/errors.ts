@@ -25,3 +25,27 @@ export function requestErrorMessage(error: { message: string; networkError?: Err
   if (error.networkError) return 'Cannot reach the server. Check your connection and try again.';
   return error.graphQLErrors[0]?.message ?? error.message;
 }
+
+/** A union-typed mutation answer: its success member, ValidationError (with issues), or another Error. */
+interface UnionPayload {
+  __typename: string;
+  message?: string;
+  issues?: readonly Issue[];
+}
+
+/**
+ * What a union-typed mutation answered, as FieldErrors for its form: empty when the answer is the
+ * `success` member; ValidationError issues next to their fields; any other error's message under `form`.
+ */
+export function payloadErrors(
+  result: { error?: Parameters<typeof requestErrorMessage>[0] | undefined; data?: unknown },
+  payload: UnionPayload | null | undefined,
+  success: string,
+  fields: readonly string[],
+): FieldErrors {
+  if (result.error) return { form: requestErrorMessage(result.error) };
+  if (!payload) return { form: 'No answer from the server.' };
+  if (payload.__typename === success) return {};
+  if (payload.issues) return issuesToFieldErrors(payload.issues, fields);
+  return { form: payload.message ?? 'The server refused this.' };
+}

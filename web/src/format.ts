@@ -56,6 +56,25 @@ export function formatDateTime(iso: string | null | undefined): string {
   return Number.isNaN(at.getTime()) ? iso : dateTimeFormat.format(at);
 }
 
+/**
+ * Time left on a countdown, rounded up to the second so it reads 0:00 only when the time is really up:
+ * 272_000 -> "4:32", 3_723_000 -> "1:02:03", 90_061_000 -> "1 d 1:01:01".
+ */
+export function formatCountdown(ms: number): string {
+  const total = Math.max(0, Math.ceil(ms / 1000));
+  const days = Math.floor(total / 86_400);
+  const hours = Math.floor((total % 86_400) / 3600);
+  const minutes = Math.floor((total % 3600) / 60);
+  const seconds = String(total % 60).padStart(2, '0');
+  const clock = days > 0 || hours > 0 ? `${hours}:${String(minutes).padStart(2, '0')}:${seconds}` : `${minutes}:${seconds}`;
+  return days > 0 ? `${days} d ${clock}` : clock;
+}
+
+/** Basis points as a percentage: 5000 -> "50%", 3333 -> "33.33%". */
+export function formatBps(bps: number): string {
+  return `${(bps / 100).toFixed(2).replace(/\.?0+$/, '')}%`;
+}
+
 /** "a, b ,c" -> ["a", "b", "c"]; empty entries dropped, duplicates removed. */
 export function parseSkills(text: string): string[] {
   return [...new Set(text.split(',').map((s) => s.trim()).filter(Boolean))];

@@ -2,6 +2,7 @@ import type { ResultOf } from 'gql.tada';
 import { useEffect, useId, useRef, type ReactNode } from 'react';
 import { graphql } from '../graphql.ts';
 import { formatDateTime, formatSats, formatTime } from '../format.ts';
+import { ChangeRequestList, DisputeInfo } from './ReviewHistory.tsx';
 import { TaskStatusBadge } from './ui.tsx';
 
 export const TaskDetailFragment = graphql(`
@@ -21,6 +22,10 @@ export const TaskDetailFragment = graphql(`
     updatedAt
     completedAt
     waitingReason
+    fee
+    reviewDeadline
+    changeRequests { at feedback }
+    dispute { reason openedAt agentShareBps resolutionNote resolvedAt }
     agent { id name mode }
     events { id sequence status message at }
   }
@@ -33,7 +38,7 @@ interface TaskDialogProps {
   /** Shown instead of the task when loading failed or the task is not visible. */
   problem: string | null;
   onClose: () => void;
-  /** Actions that apply to this task for this viewer (cancel, submit a result). */
+  /** Actions that apply to this task for this viewer (cancel, submit a result, review it). */
   children?: ReactNode;
 }
 
@@ -94,6 +99,7 @@ export function TaskDialog({ task, problem, onClose, children }: TaskDialogProps
             <div><dt>Agent</dt><dd data-testid="task-agent">{task.agent?.name ?? '—'}</dd></div>
             <div><dt>Price</dt><dd data-testid="task-price">{formatSats(task.price)}</dd></div>
             <div><dt>Max price</dt><dd>{formatSats(task.maxPrice)}</dd></div>
+            {task.fee != null && <div><dt>Platform fee</dt><dd data-testid="task-fee">{formatSats(task.fee)}</dd></div>}
             <div><dt>Complexity</dt><dd>{task.complexity} / 10</dd></div>
             <div><dt>Attempts</dt><dd data-testid="task-attempts">{task.attempts}</dd></div>
             <div><dt>Skills</dt><dd>{task.skills.length ? task.skills.join(', ') : '—'}</dd></div>
@@ -119,6 +125,8 @@ export function TaskDialog({ task, problem, onClose, children }: TaskDialogProps
               <pre className="text-block text-error" data-testid="task-error">{task.error}</pre>
             </>
           )}
+          <ChangeRequestList requests={task.changeRequests} />
+          {task.dispute && <DisputeInfo dispute={task.dispute} />}
           {children}
           <h3>Timeline</h3>
           <ol className="timeline" data-testid="task-timeline">

@@ -60,14 +60,21 @@ export function TaskTable<T extends TaskRow>({ tasks, onOpen, emptyText, extra }
               data-testid="task-row"
               data-task-id={task.id}
               data-status={task.status}
-              // The whole row opens the task; the title is its button, so keyboard users reach it by Tab and
-              // open it with Enter or Space. Clicks on the row's own controls (e.g. "Credit") stay theirs.
+              // The whole row opens the task, by mouse and by keyboard: it is one Tab stop, and Enter or Space
+              // opens it. The title stays a button for screen readers' browse mode (out of the Tab order, so
+              // a row is not two stops); the row's own controls (e.g. "Credit") keep their clicks and keys.
+              tabIndex={0}
               onClick={(event) => {
                 if (!(event.target as HTMLElement).closest('button, a, input, select')) onOpen(task.id);
               }}
+              onKeyDown={(event) => {
+                if (event.target !== event.currentTarget || (event.key !== 'Enter' && event.key !== ' ')) return;
+                event.preventDefault(); // Space would scroll the page
+                onOpen(task.id);
+              }}
             >
               <th scope="row">
-                <button type="button" className="link task-title" onClick={() => onOpen(task.id)} aria-haspopup="dialog">
+                <button type="button" className="link task-title" tabIndex={-1} onClick={() => onOpen(task.id)} aria-haspopup="dialog">
                   {task.title}
                 </button>
               </th>

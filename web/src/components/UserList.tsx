@@ -4,7 +4,7 @@ import { formatDateTime, formatSats } from '../format.ts';
 import { graphql } from '../graphql.ts';
 import { useDebouncedValue } from '../hooks.ts';
 import { requestErrorMessage } from '../errors.ts';
-import { Empty } from './ui.tsx';
+import { Empty, EnumFilter, SearchBox } from './ui.tsx';
 
 const UsersQuery = graphql(`
   query AdminUsers($first: Int!, $search: String, $role: Role) {
@@ -38,25 +38,17 @@ export function UserList({ onPick, refreshKey }: { onPick: (user: { id: string; 
   return (
     <div data-testid="user-list">
       <div className="list-controls">
-        <input
-          type="search"
+        <SearchBox
+          label="Search users by email"
           placeholder="Search by email"
-          aria-label="Search users by email"
           value={search}
-          onChange={(e) => {
-            setSearch(e.target.value);
+          onChange={(text) => {
+            setSearch(text);
             setFirst(PAGE);
           }}
-          data-testid="user-search"
+          testId="user-search"
         />
-        <select aria-label="Role" value={role ?? ''} onChange={(e) => setRole(ROLES.find((r) => r === e.target.value) ?? null)} data-testid="user-role-filter">
-          <option value="">All roles</option>
-          {ROLES.map((r) => (
-            <option key={r} value={r}>
-              {r.toLowerCase()}
-            </option>
-          ))}
-        </select>
+        <EnumFilter label="Role" all="All roles" options={ROLES} value={role} onChange={setRole} testId="user-role-filter" />
       </div>
       {result.error && !result.data && <p className="form-error">{requestErrorMessage(result.error)}</p>}
       {users.length === 0 ? (

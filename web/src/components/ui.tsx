@@ -88,6 +88,35 @@ export function FormError({ message }: { message: string | undefined }) {
   );
 }
 
+/** A list's search box: `label` names it for screen readers, where the placeholder is not enough. */
+export function SearchBox({ label, placeholder, value, onChange, testId }: { label: string; placeholder: string; value: string; onChange: (value: string) => void; testId: string }) {
+  return <input type="search" placeholder={placeholder} aria-label={label} value={value} onChange={(e) => onChange(e.target.value)} data-testid={testId} />;
+}
+
+interface EnumFilterProps<T extends string> {
+  label: string;
+  /** The empty choice's text, e.g. "All roles". */
+  all: string;
+  options: readonly T[];
+  value: T | null;
+  onChange: (value: T | null) => void;
+  testId: string;
+}
+
+/** A list filter over an enum's values, plus "all" (null). */
+export function EnumFilter<T extends string>({ label, all, options, value, onChange, testId }: EnumFilterProps<T>) {
+  return (
+    <select aria-label={label} value={value ?? ''} onChange={(e) => onChange(options.find((o) => o === e.target.value) ?? null)} data-testid={testId}>
+      <option value="">{all}</option>
+      {options.map((option) => (
+        <option key={option} value={option}>
+          {option.toLowerCase()}
+        </option>
+      ))}
+    </select>
+  );
+}
+
 export function Empty({ children }: { children: ReactNode }) {
   return <p className="empty">{children}</p>;
 }

@@ -1,24 +1,27 @@
-import { useMemo, useRef, useState } from 'react';
-import { useMutation, useQuery } from 'urql';
+import { useCallback, useRef, useState } from 'react';
+import { useMutation } from 'urql';
 import type { AppClient } from '../client.ts';
 import { CreditForm } from '../components/CreditForm.tsx';
 import { EventFeed, FeedEventFragment } from '../components/EventFeed.tsx';
-import { TaskRowFragment, TaskTable } from '../components/TaskTable.tsx';
+import { TaskList } from '../components/TaskList.tsx';
+import { TaskRowFragment } from '../components/TaskTable.tsx';
 import { UserList } from '../components/UserList.tsx';
 import { Card } from '../components/ui.tsx';
 import { issuesToFieldErrors, requestErrorMessage, type FieldErrors } from '../errors.ts';
 import { formatSats, uuid } from '../format.ts';
-import { graphql, type TaskStatus } from '../graphql.ts';
+import { graphql } from '../graphql.ts';
 import { useDebouncedValue, useOnReconnect } from '../hooks.ts';
-import { useLiveTasks } from '../task-events.ts';
+import { useTaskList } from '../task-list.ts';
+import { DisputesSection } from './DisputesSection.tsx';
 import { TaskDetails } from './TaskDetails.tsx';
 import { WalletSection } from './WalletSection.tsx';
 
 const AdminTasksQuery = graphql(
   `
-    query AdminTasks($status: TaskStatus) {
-      tasks(first: 50, status: $status) {
+    query AdminTasks($first: Int!, $after: String, $status: TaskStatus, $search: String) {
+      tasks(first: $first, after: $after, status: $status, search: $search) {
         totalCount
+        pageInfo { hasNextPage endCursor }
         edges { node { ...TaskRow buyer { id email } events { sequence } } }
       }
     }
@@ -40,24 +43,26 @@ const CreditAccountMutation = graphql(`
 const AdminEventsSubscription = graphql(
   `
     subscription AdminEvents($afterSequence: Int) {
-      taskEvents(afterSequence: $afterSequence) { ...FeedEvent task { ...TaskRow buyer { id email } } }
+      taskEvents(afterSequence: $afterSequence) { ...FeedEvent kind task { ...TaskRow buyer { id email } } }
     }
   `,
   [FeedEventFragment, TaskRowFragment],
 );
 
-const STATUSES: readonly TaskStatus[] = ['PENDING', 'PROCESSING', 'DELIVERED', 'DISPUTED', 'COMPLETED', 'FAILED', 'CANCELLED'];
-
 export function AdminPage({ app, epoch }: { app: AppClient; epoch: number }) {
-  const [status, setStatus] = useState<TaskStatus | null>(null);
-  const [tasksResult, refetchTasks] = useQuery({ query: AdminTasksQuery, variables: { status }, requestPolicy: 'cache-and-network' });
   const [openId, setOpenId] = useState<string | null>(null);
 
-  const snapshot = useMemo(() => tasksResult.data?.tasks.edges.map((e) => e.node), [tasksResult.data]);
-  const { tasks: everyStatus, feed } = useLiveTasks(app.client, AdminEventsSubscription, { snapshot, failed: !!tasksResult.error });
-  useOnReconnect(epoch, () => refetchTasks({ requestPolicy: 'network-only' }));
-  // Live events bring tasks of every status: the list shows the chosen one.
-  const tasks = useMemo(() => everyStatus.filter((t) => status == null || t.status === status), [everyStatus, status]);
+  // Counts disputes opened or resolved anywhere: the open disputes are read again at each.
+  const [disputeChanges, setDisputeChanges] = useState(0);
+  const onEvent = useCallback((event: { kind: string }) => {
+    if (event.kind === 'DISPUTE_OPENED' || event.kind === 'DISPUTE_RESOLVED') setDisputeChanges((n) => n + 1);
+  }, []);
+  const list = useTaskList(app.client, AdminTasksQuery, AdminEventsSubscription, onEvent);
+  const { feed } = list;
+  useOnReconnect(epoch, () => {
+    list.refetch();
+    setDisputeChanges((n) => n + 1);
+  });
 
   // One reference per intended credit: a double click or a retry credits once.
   const pending = useRef<{ fingerprint: string; reference: string } | null>(null);
@@ -122,28 +127,12 @@ export function AdminPage({ app, epoch }: { app: AppClient; epoch: number }) {
           <EventFeed events={feed} onOpen={setOpenId} emptyText="Every task event appears here as it happens." />
         </Card>
       </div>
-      <Card
-        title={`All tasks${tasksResult.data ? ` (${Math.max(tasksResult.data.tasks.totalCount, tasks.length)})` : ''}`}
-        testId="admin-tasks"
-        actions={
-          <label className="inline-label">
-            Status{' '}
-            <select value={status ?? ''} onChange={(e) => setStatus(STATUSES.find((s) => s === e.target.value) ?? null)} data-testid="status-filter">
-              <option value="">All</option>
-              {STATUSES.map((s) => (
-                <option key={s} value={s}>
-                  {s.toLowerCase()}
-                </option>
-              ))}
-            </select>
-          </label>
-        }
-      >
-        {tasksResult.error && !tasksResult.data && <p className="form-error">{requestErrorMessage(tasksResult.error)}</p>}
-        <TaskTable
-          tasks={tasks}
+      <DisputesSection refreshKey={disputeChanges} onOpenTask={setOpenId} />
+      <Card title="All tasks" testId="admin-tasks">
+        <TaskList
+          list={list}
           onOpen={setOpenId}
-          emptyText={tasksResult.fetching ? 'Loading…' : 'No tasks.'}
+          emptyText="No tasks yet."
           extra={{
             header: 'Buyer',
             cell: (task) => (

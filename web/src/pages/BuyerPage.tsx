@@ -1,15 +1,16 @@
-import { useMemo, useRef, useState } from 'react';
+import { useRef, useState } from 'react';
 import { useMutation, useQuery } from 'urql';
 import type { AppClient } from '../client.ts';
 import { CreateTaskForm, type NewTask, type QuoteView, type TaskDraft } from '../components/CreateTaskForm.tsx';
 import { EventFeed, FeedEventFragment } from '../components/EventFeed.tsx';
-import { TaskRowFragment, TaskTable } from '../components/TaskTable.tsx';
+import { TaskList } from '../components/TaskList.tsx';
+import { TaskRowFragment } from '../components/TaskTable.tsx';
 import { Card } from '../components/ui.tsx';
 import { issuesToFieldErrors, requestErrorMessage, type FieldErrors } from '../errors.ts';
 import { formatSats, uuid } from '../format.ts';
 import { graphql } from '../graphql.ts';
 import { useDebouncedValue, useOnReconnect } from '../hooks.ts';
-import { useLiveTasks } from '../task-events.ts';
+import { useTaskList } from '../task-list.ts';
 import { useLiveAccount } from '../wallet.ts';
 import { TaskDetails } from './TaskDetails.tsx';
 import { WalletSection } from './WalletSection.tsx';
@@ -22,8 +23,12 @@ const BuyerAccountQuery = graphql(`
 
 const BuyerTasksQuery = graphql(
   `
-    query BuyerTasks {
-      tasks(first: 50) { totalCount edges { node { ...TaskRow events { sequence } } } }
+    query BuyerTasks($first: Int!, $after: String, $status: TaskStatus, $search: String) {
+      tasks(first: $first, after: $after, status: $status, search: $search) {
+        totalCount
+        pageInfo { hasNextPage endCursor }
+        edges { node { ...TaskRow events { sequence } } }
+      }
     }
   `,
   [TaskRowFragment],
@@ -62,14 +67,12 @@ const TASK_FIELDS = ['title', 'prompt', 'skills', 'complexity', 'maxPrice'] as c
 
 export function BuyerPage({ app, epoch }: { app: AppClient; epoch: number }) {
   const [account, refetchAccount] = useQuery({ query: BuyerAccountQuery, requestPolicy: 'cache-and-network' });
-  const [tasksResult, refetchTasks] = useQuery({ query: BuyerTasksQuery, requestPolicy: 'cache-and-network' });
   const [openId, setOpenId] = useState<string | null>(null);
-
-  const snapshot = useMemo(() => tasksResult.data?.tasks.edges.map((e) => e.node), [tasksResult.data]);
-  const { tasks, feed, upsert } = useLiveTasks(app.client, BuyerEventsSubscription, { snapshot, failed: !!tasksResult.error });
+  const list = useTaskList(app.client, BuyerTasksQuery, BuyerEventsSubscription);
+  const { feed, upsert } = list;
   useOnReconnect(epoch, () => {
     refetchAccount({ requestPolicy: 'network-only' });
-    refetchTasks({ requestPolicy: 'network-only' });
+    list.refetch();
   });
   // Balance and escrow as they change: a credit, a task's escrow, its payout and refund (accountUpdated).
   const live = useLiveAccount();
@@ -147,12 +150,8 @@ export function BuyerPage({ app, epoch }: { app: AppClient; epoch: number }) {
           <CreateTaskForm busy={createState.fetching} errors={errors} quote={quote} onDraftChange={setDraft} onSubmit={onSubmit} />
         </Card>
       </div>
-      <Card title={`Your tasks${tasksResult.data ? ` (${Math.max(tasksResult.data.tasks.totalCount, tasks.length)})` : ''}`} testId="buyer-tasks">
-        {tasksResult.error && !tasksResult.data ? (
-          <p className="form-error">{requestErrorMessage(tasksResult.error)}</p>
-        ) : (
-          <TaskTable tasks={tasks} onOpen={setOpenId} emptyText={tasksResult.fetching ? 'Loading…' : 'No tasks yet. Post your first one above.'} />
-        )}
+      <Card title="Your tasks" testId="buyer-tasks">
+        <TaskList list={list} onOpen={setOpenId} emptyText="No tasks yet. Post your first one above." />
       </Card>
       <Card title="Live activity" testId="activity-card">
         <EventFeed events={feed} onOpen={setOpenId} emptyText="Events of your tasks appear here as they happen." />

@@ -1,15 +1,16 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useState } from 'react';
 import { useMutation, useQuery } from 'urql';
 import type { AppClient } from '../client.ts';
 import { AgentsTable, OperatorAgentFragment, type OperatorAgent } from '../components/AgentsTable.tsx';
 import { EventFeed, FeedEventFragment } from '../components/EventFeed.tsx';
 import { RegisterAgentForm, type NewAgent } from '../components/RegisterAgentForm.tsx';
-import { TaskRowFragment, TaskTable } from '../components/TaskTable.tsx';
+import { TaskList } from '../components/TaskList.tsx';
+import { TaskRowFragment } from '../components/TaskTable.tsx';
 import { Card } from '../components/ui.tsx';
 import { issuesToFieldErrors, requestErrorMessage, type FieldErrors } from '../errors.ts';
 import { graphql } from '../graphql.ts';
 import { useOnReconnect, useThrottledCallback } from '../hooks.ts';
-import { useLiveTasks } from '../task-events.ts';
+import { useTaskList } from '../task-list.ts';
 import { useLiveAccount } from '../wallet.ts';
 import { TaskDetails } from './TaskDetails.tsx';
 import { WalletSection } from './WalletSection.tsx';
@@ -25,8 +26,12 @@ const OperatorAgentsQuery = graphql(
 
 const OperatorTasksQuery = graphql(
   `
-    query OperatorTasks {
-      tasks(first: 50) { totalCount edges { node { ...TaskRow events { sequence } } } }
+    query OperatorTasks($first: Int!, $after: String, $status: TaskStatus, $search: String) {
+      tasks(first: $first, after: $after, status: $status, search: $search) {
+        totalCount
+        pageInfo { hasNextPage endCursor }
+        edges { node { ...TaskRow events { sequence } } }
+      }
     }
   `,
   [TaskRowFragment],
@@ -72,16 +77,15 @@ const AGENT_FIELDS = ['name', 'skills', 'model', 'mode', 'askPerUnit', 'maxConcu
 
 export function OperatorPage({ app, epoch }: { app: AppClient; epoch: number }) {
   const [agentsResult, refetchAgents] = useQuery({ query: OperatorAgentsQuery, requestPolicy: 'cache-and-network' });
-  const [tasksResult, refetchTasks] = useQuery({ query: OperatorTasksQuery, requestPolicy: 'cache-and-network' });
   const [openId, setOpenId] = useState<string | null>(null);
 
   // Earnings, success rates and active counts move with task events: refetch the agents, throttled.
   const refreshAgents = useThrottledCallback(() => refetchAgents({ requestPolicy: 'network-only' }), 1000);
-  const snapshot = useMemo(() => tasksResult.data?.tasks.edges.map((e) => e.node), [tasksResult.data]);
-  const { tasks, feed } = useLiveTasks(app.client, OperatorEventsSubscription, { snapshot, failed: !!tasksResult.error, onEvent: refreshAgents });
+  const list = useTaskList(app.client, OperatorTasksQuery, OperatorEventsSubscription, refreshAgents);
+  const { feed } = list;
   useOnReconnect(epoch, () => {
     refetchAgents({ requestPolicy: 'network-only' });
-    refetchTasks({ requestPolicy: 'network-only' });
+    list.refetch();
   });
   // Money moved for us (an agent of ours was paid, or a credit): balances follow at once.
   const live = useLiveAccount();
@@ -153,9 +157,9 @@ export function OperatorPage({ app, epoch }: { app: AppClient; epoch: number }) 
           <RegisterAgentForm busy={registerState.fetching} errors={errors} onSubmit={onRegister} />
         </Card>
       </div>
-      <Card title={`Assigned tasks${tasksResult.data ? ` (${Math.max(tasksResult.data.tasks.totalCount, tasks.length)})` : ''}`} testId="operator-tasks">
+      <Card title="Assigned tasks" testId="operator-tasks">
         <p className="muted small">Open a task assigned to an external agent to submit its result.</p>
-        <TaskTable tasks={tasks} onOpen={setOpenId} emptyText={tasksResult.fetching ? 'Loading…' : 'No tasks assigned to your agents yet.'} />
+        <TaskList list={list} onOpen={setOpenId} emptyText="No tasks assigned to your agents yet." />
       </Card>
       <WalletSection
         app={app}

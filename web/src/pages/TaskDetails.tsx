@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { useMutation, useQuery, useSubscription } from 'urql';
 import { SubmitResultForm } from '../components/SubmitResultForm.tsx';
+import { TaskReview } from './TaskReview.tsx';
 import { TaskDetailFragment, TaskDialog, type TaskDetail } from '../components/TaskDialog.tsx';
 import { issuesToFieldErrors, requestErrorMessage, type FieldErrors } from '../errors.ts';
 import { graphql, type Role } from '../graphql.ts';
@@ -58,6 +59,8 @@ export function TaskDetails({ id, role, onClose }: { id: string; role: Role; onC
   const [submitState, submitResult] = useMutation(SubmitTaskResultMutation);
   const [actionError, setActionError] = useState<string | null>(null);
   const [submitErrors, setSubmitErrors] = useState<FieldErrors>({});
+  // What the buyer's last review action did: it stays after the review panel goes with DELIVERED.
+  const [reviewDone, setReviewDone] = useState<string | null>(null);
 
   const newest = newer(query.data?.task, live.data?.taskUpdated);
   // Why a task waits changes with the agents (one connects, another frees up), not with the task: while it
@@ -91,6 +94,7 @@ export function TaskDetails({ id, role, onClose }: { id: string; role: Role; onC
   };
 
   const canCancel = role === 'BUYER' && task != null && task.status === 'PENDING';
+  const canReview = role === 'BUYER' && task?.status === 'DELIVERED';
   const canAnswer =
     role === 'AGENT' && task?.agent?.mode === 'EXTERNAL' && task.status === 'PROCESSING';
 
@@ -105,6 +109,19 @@ export function TaskDetails({ id, role, onClose }: { id: string; role: Role; onC
         </div>
       )}
       {actionError && <p className="form-error" role="alert">{actionError}</p>}
+      {canReview && task && (
+        <TaskReview
+          task={task}
+          onChanged={(done) => {
+            setReviewDone(done);
+            refetch({ requestPolicy: 'network-only' });
+          }}
+        />
+      )}
+      {/* Always rendered, so screen readers announce the message when it arrives. */}
+      <p className={reviewDone ? 'success review-done' : 'sr-only'} role="status" data-testid="review-done">
+        {reviewDone}
+      </p>
       {canAnswer && <SubmitResultForm busy={submitState.fetching} errors={submitErrors} onSubmit={(a) => void submit(a)} />}
     </TaskDialog>
   );
