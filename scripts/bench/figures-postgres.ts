@@ -110,8 +110,11 @@ async function oneRun(instances: number, seconds: number, providerUrl: string, l
     };
     for (let i = 0; i < instances; i++) servers.push(await startServer({ dir: tmpdir(), providerUrl, name: `postgres-${instances}-${i}`, env }));
     const first = servers[0] as BenchServer;
-    // Far more room than the instances may have in flight: the provider's concurrency is what binds.
-    await setAgents(first, { maxConcurrency: 200 });
+    // Far more room than the instances may have in flight, so the provider's concurrency is what binds;
+    // each agent takes at most what one instance runs at once, as a real agent has a limit of its own.
+    // (One agent taking every task would make its row and wallet the lock every claim and payout queues on.)
+    await setAgents(first, { maxConcurrency: AI_CONCURRENCY });
+    await addAgents(first, Math.ceil((2 * AI_CONCURRENCY * instances) / AI_CONCURRENCY));
     const bound = (AI_CONCURRENCY * instances) / MEAN_LATENCY_S;
     const total = Math.ceil(bound * seconds);
     const perBuyer = Math.ceil(total / CLIENTS);
@@ -180,6 +183,19 @@ async function oneRun(instances: number, seconds: number, providerUrl: string, l
   } finally {
     for (const server of servers) await server.stop();
     await admin((c) => c.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`));
+  }
+}
+
+/** `count` more MANAGED agents, each with room for AI_CONCURRENCY tasks, asking a little more than the last. */
+async function addAgents(server: BenchServer, count: number): Promise<void> {
+  const operator = await server.user('AGENT');
+  for (let i = 0; i < count; i++) {
+    const res = await server.gql<{ registerAgent: { __typename: string } }>(
+      'mutation ($input: RegisterAgentInput!) { registerAgent(input: $input) { __typename } }',
+      { input: { name: `bench-agent-${i}`, maxConcurrency: AI_CONCURRENCY, askPerUnit: 100_000 + i * 1_000 } },
+      operator.token,
+    );
+    if (res.registerAgent.__typename !== 'Agent') throw new Error(`figure 8: registerAgent answered ${res.registerAgent.__typename}`);
   }
 }
 

@@ -2,7 +2,8 @@ import type { Insertable, Kysely } from 'kysely';
 import { PreparedStatement } from '../db/prepared.ts';
 import type { Database, TaskEventsTable } from '../db/types.ts';
 import { Counter, takeSequences } from './counters.ts';
-import { recordOutcome } from './minute-stats.ts';
+import { numberEventsOnPostgres, type MinuteOutcomes } from './event-numbering-postgres.ts';
+import { recordOutcomes } from './minute-stats.ts';
 import { type Task, type TaskEvent, toTaskEvent } from './model.ts';
 import type { Tx } from './store.ts';
 import type { TaskEventKind } from './task/state.ts';
@@ -60,29 +61,46 @@ export function appendEvent(
 async function numberEvents(tx: Tx): Promise<void> {
   const pending = pendingOf.get(tx);
   if (!pending || pending.events.length === 0) return;
-  const last = await takeSequences(tx, pending.events.length, pending.counters);
-  const first = last - pending.events.length + 1;
-  const rows = pending.events.map(({ task, kind, message }, i) => ({
-    sequence: first + i,
+  const toNumber = pending.events.map(({ task, kind, message }) => ({
     task_id: task.id,
     buyer_id: task.buyerId,
     agent_id: task.agentId,
     status: task.status,
     kind,
     message,
-    at: tx.now,
   }));
-  // One statement either way: every round trip here is time the counter rows stay locked.
-  if (rows.length === 1) await insertEvent.run(tx, rows[0] as (typeof rows)[number]);
-  else await tx.db.insertInto('task_events').values(rows).execute();
-  tx.events.push(...rows.map(toTaskEvent));
-  // The per-minute history (MarketStats.series) moves with the outcome it counts, paid at payout time:
-  // only the event that moves the task into COMPLETED or FAILED (its counter goes up), never a later note.
-  // After the counters, keeping the lock order: counters, then this minute's row.
-  for (const { task, counters } of pending.events) {
-    const outcome = task.status === 'COMPLETED' || task.status === 'FAILED' ? task.status : null;
-    if (outcome && (counters[Counter.tasksIn(outcome)] ?? 0) > 0) await recordOutcome(tx, outcome, counters[Counter.totalPaid] ?? 0);
+  const outcomes = minuteOutcomes(pending.events);
+  let last: number;
+  if (tx.dialect === 'postgres') {
+    last = await numberEventsOnPostgres(tx, toNumber, pending.counters, outcomes);
+  } else {
+    // SQLite has one writer at a time and no round trips: the same steps, one statement each.
+    last = await takeSequences(tx, toNumber.length, pending.counters);
+    const first = last - toNumber.length + 1;
+    const rows = toNumber.map((event, i) => ({ ...event, sequence: first + i, at: tx.now }));
+    if (rows.length === 1) await insertEvent.run(tx, rows[0] as (typeof rows)[number]);
+    else await tx.db.insertInto('task_events').values(rows).execute();
+    // After the counters, keeping the lock order: counters, then this minute's row.
+    if (outcomes) await recordOutcomes(tx, outcomes);
   }
+  const first = last - toNumber.length + 1;
+  tx.events.push(...toNumber.map((event, i) => toTaskEvent({ ...event, sequence: first + i, at: tx.now })));
+}
+
+/**
+ * The per-minute history (MarketStats.series) moves with the outcome it counts, paid at payout time: only
+ * an event that moves a task into COMPLETED or FAILED (its counter goes up), never a later note.
+ */
+function minuteOutcomes(events: readonly PendingEvent[]): MinuteOutcomes | null {
+  const outcomes = { completed: 0, failed: 0, paid: 0 };
+  for (const { task, counters } of events) {
+    const outcome = task.status === 'COMPLETED' || task.status === 'FAILED' ? task.status : null;
+    if (!outcome || (counters[Counter.tasksIn(outcome)] ?? 0) <= 0) continue;
+    if (outcome === 'COMPLETED') outcomes.completed++;
+    else outcomes.failed++;
+    outcomes.paid += counters[Counter.totalPaid] ?? 0;
+  }
+  return outcomes.completed + outcomes.failed > 0 ? outcomes : null;
 }
 
 export async function eventsOfTasks(db: Kysely<Database>, taskIds: readonly string[]): Promise<TaskEvent[]> {

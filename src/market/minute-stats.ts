@@ -14,12 +14,12 @@ export interface MinuteStats {
 }
 
 /**
- * Count an outcome in its minute, in the transaction that records it (so the history can never disagree
+ * Count outcomes in their minute, in the transaction that records them (so the history can never disagree
  * with the tasks, and survives restarts). Called after the event's counters, keeping the lock order:
- * counters, then this minute's row.
+ * counters, then this minute's row. (PostgreSQL does the same inside event-numbering-postgres.ts.)
  */
-export async function recordOutcome(tx: Tx, outcome: 'COMPLETED' | 'FAILED', paid: number): Promise<void> {
-  const row = { minute: Math.floor(tx.now / MINUTE_MS) * MINUTE_MS, completed: outcome === 'COMPLETED' ? 1 : 0, failed: outcome === 'FAILED' ? 1 : 0, paid };
+export async function recordOutcomes(tx: Tx, outcomes: { completed: number; failed: number; paid: number }): Promise<void> {
+  const row = { minute: Math.floor(tx.now / MINUTE_MS) * MINUTE_MS, ...outcomes };
   await tx.db
     .insertInto('minute_stats')
     .values(row)
