@@ -73,7 +73,7 @@ function sampleLocks(database: string) {
       const { rows } = await client.query<{ busy: string; waiting: string; on_counters: string }>(
         `SELECT count(*) FILTER (WHERE state IN ('active', 'idle in transaction')) AS busy,
                 count(*) FILTER (WHERE wait_event_type = 'Lock') AS waiting,
-                count(*) FILTER (WHERE wait_event_type = 'Lock' AND query ILIKE '%"counters"%') AS on_counters
+                count(*) FILTER (WHERE wait_event_type = 'Lock' AND (query ILIKE '%"counters"%' OR query ILIKE '%FROM counters%')) AS on_counters
            FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`,
         [database],
       );

@@ -3,6 +3,7 @@ import { PreparedStatement } from '../db/prepared.ts';
 import type { Database, TransfersTable } from '../db/types.ts';
 import { InsufficientFundsError } from './errors.ts';
 import type { Tx } from './store.ts';
+import { transferOnPostgres } from './transfer-postgres.ts';
 
 /**
  * The double-entry ledger. Money moves only by `transfer`, which appends a row to `transfers` and changes
@@ -145,6 +146,7 @@ export interface TransferInput {
  */
 export async function transfer(tx: Tx, t: TransferInput): Promise<boolean> {
   if (t.amount <= 0) return true;
+  if (tx.dialect === 'postgres') return transferInOneStatement(tx, t);
   // The world is the outside: it may go below zero (that is where credits come from).
   const debited = (await (t.from === Accounts.world ? debitAnyway : debitCovered).run(tx, { account: t.from, amount: t.amount })).rows[0];
   if (!debited) {
@@ -167,6 +169,23 @@ export async function transfer(tx: Tx, t: TransferInput): Promise<boolean> {
     credit_balance_after: Number(credited.balance),
   });
   if (Number(inserted.numAffectedRows ?? 0n) === 0) {
+    await unmove.run(tx, { account: t.from, amount: t.amount });
+    await unmove.run(tx, { account: t.to, amount: -t.amount });
+    return false;
+  }
+  tx.accounts.add(t.from);
+  tx.accounts.add(t.to);
+  return true;
+}
+
+async function transferInOneStatement(tx: Tx, t: TransferInput): Promise<boolean> {
+  const outcome = await transferOnPostgres(tx, { ...t, taskId: t.taskId ?? null, covered: t.from !== Accounts.world });
+  if (outcome === 'not debited') {
+    if (await transferExists(tx, t.id)) return false;
+    throw new InsufficientFundsError(t.amount, await balanceOf(tx.db, t.from));
+  }
+  if (outcome === 'repeated') {
+    // Rare by design (ids derive from their cause): take back both movements, as on SQLite.
     await unmove.run(tx, { account: t.from, amount: t.amount });
     await unmove.run(tx, { account: t.to, amount: -t.amount });
     return false;
