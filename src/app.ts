@@ -179,6 +179,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     }
   });
 
+  // A client that trickles its headers or body (slowloris) is cut off instead of holding a socket for the
+  // default 60 s / 5 min. Answers may take as long as they take: SSE streams are not affected.
+  server.headersTimeout = 15_000;
+  server.requestTimeout = 30_000;
+
   // A WebSocket message may be as large as an HTTP body, no larger (ws closes the socket with 1009).
   const wsServer = new WebSocketServer({ server, path: '/graphql', maxPayload: config.limits.maxBodyBytes });
   wsServerForMetrics = wsServer;
@@ -199,6 +204,15 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       execute: (args) => (args.rootValue as Envelope).execute(args),
       subscribe: (args) => (args.rootValue as Envelope).subscribe(args),
       onSubscribe: async (ctx, _id, payload) => {
+        // Each subscription holds a listener and its queue: one socket may not hold more than this.
+        if (Object.keys(ctx.subscriptions).length > config.limits.subscriptionsPerSocket) {
+          // (This one is already in the record.)
+          return [
+            new GraphQLError(`At most ${config.limits.subscriptionsPerSocket} subscriptions per connection: close one, or open another connection`, {
+              extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' },
+            }),
+          ];
+        }
         const { schema: enveloped, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
           req: ctx.extra.request,

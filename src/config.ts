@@ -74,6 +74,7 @@ const EnvSchema = z.object({
   LIMIT_TOKENS: int(50, 100_000).default(5000),
   LIMIT_DIRECTIVES: int(0, 1000).default(10),
   LIMIT_COST: int(10, 10_000_000).default(5000),
+  LIMIT_SUBSCRIPTIONS_PER_SOCKET: int(1, 10_000).default(100),
   RATE_LIMIT_LOGIN_EMAIL: rate.prefault('10/15m'),
   RATE_LIMIT_LOGIN_IP: rate.prefault('100/15m'),
   RATE_LIMIT_SIGNUP_IP: rate.prefault('100/10m'),
@@ -140,6 +141,8 @@ export interface OperationLimits {
   tokens: number;
   directives: number;
   cost: number;
+  /** Subscriptions one WebSocket may hold open at once. */
+  subscriptionsPerSocket: number;
 }
 
 /** null: that limit is off. */
@@ -219,6 +222,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       tokens: env.LIMIT_TOKENS,
       directives: env.LIMIT_DIRECTIVES,
       cost: env.LIMIT_COST,
+      subscriptionsPerSocket: env.LIMIT_SUBSCRIPTIONS_PER_SOCKET,
     },
     rateLimits: {
       logInPerEmail: env.RATE_LIMIT_LOGIN_EMAIL,
