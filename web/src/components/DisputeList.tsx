@@ -7,6 +7,8 @@ export interface OpenDispute {
   id: string;
   title: string;
   price: number | null;
+  /** What the escrow holds: the buyer gets back all of it the agent's share does not take. */
+  maxPrice: number;
   buyer: { email: string };
   agent: { name: string } | null;
   dispute: { reason: string; openedAt: string } | null;
@@ -60,7 +62,7 @@ function ResolveForm({ task, onResolve }: { task: OpenDispute; onResolve: Resolv
           label="Agent's share (%)"
           name="agentShareBps"
           error={errors['agentShareBps']}
-          hint={share != null && task.price != null ? `Agent ${formatSats(share)} (fee taken from it), buyer back ${formatSats(task.price - share)}.` : 'The rest goes back to the buyer.'}
+          hint={share != null && task.price != null ? `Agent ${formatSats(share)} (fee taken from it), buyer back ${formatSats(task.maxPrice - share)}.` : 'The rest goes back to the buyer.'}
         >
           {(p) => <input {...p} name="agentShare" type="number" min={0} max={100} step={0.01} inputMode="decimal" value={percent} onChange={(e) => onPercent(e.target.value)} />}
         </Field>

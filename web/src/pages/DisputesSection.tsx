@@ -10,7 +10,7 @@ const OpenDisputesQuery = graphql(`
   query OpenDisputes {
     tasks(first: 50, status: DISPUTED) {
       totalCount
-      edges { node { id title price buyer { id email } agent { id name } dispute { reason openedAt } } }
+      edges { node { id title price maxPrice buyer { id email } agent { id name } dispute { reason openedAt } } }
     }
   }
 `);
