@@ -98,6 +98,33 @@ describeEachDialect('several instances over Redis', (dialect) => {
         await stream.close();
       }
     });
+
+    it("offers work to an EXTERNAL agent whose operator listens on the other instance, and shows it connected on both", async () => {
+      const market = marketOps(first.gql);
+      const operator = await market.signUp('AGENT');
+      const buyer = await market.fundedBuyer();
+      const agentId = (await market.registerAgent(operator.token, { name: `ext-${uniqueName('two')}`, mode: 'EXTERNAL', skills: ['elsewhere'] })).id;
+      const connected = async (server: TestServer) => (await server.gql('query ($id: ID!) { agent(id: $id) { connected } }', { id: agentId })).data?.agent?.connected;
+      expect([await connected(first), await connected(second)]).toEqual([false, false]);
+
+      const listener = subscribeWs<{ agentAssignments: { id: string; status: string } }>(
+        second,
+        'subscription ($agentId: ID!) { agentAssignments(agentId: $agentId) { id status } }',
+        { agentId },
+        operator.token,
+      );
+      try {
+        await waitFor(async () => (await connected(first)) === true, 10_000, 'the first instance to see the listener on the second');
+        expect(await connected(second)).toBe(true);
+        // Posted on the first instance, whose coordinator claims it for an agent listening on the second.
+        const taskId = await market.createTask(buyer.token, { skills: ['elsewhere'], maxPrice: 1_000_000 });
+        const [assignment] = await listener.until((data) => data.length >= 1, 'the assignment on the other instance');
+        expect(assignment?.agentAssignments).toEqual({ id: taskId, status: 'PROCESSING' });
+      } finally {
+        await listener.close();
+      }
+      await waitFor(async () => (await connected(first)) === false, 10_000, 'the agent to show disconnected once its listener left');
+    });
   });
 });
 
