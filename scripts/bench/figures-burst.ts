@@ -28,6 +28,8 @@ export interface BurstSample {
   at: number;
   rss: number;
   heapUsed: number;
+  /** The V8 heap's size (used or not): RSS minus this is outside the JS heap (malloc, code, SQLite's cache). */
+  heapTotal: number;
 }
 
 export interface BurstFigures {
@@ -40,6 +42,7 @@ export interface BurstFigures {
   subscriberErrors: string[];
   rssBefore: number;
   heapBefore: number;
+  heapTotalBefore: number;
   rssPeak: number;
   heapAtEnd: number;
   /** Every second for 30 s after the subscribers closed. */
@@ -49,12 +52,15 @@ export interface BurstFigures {
   snapshots: string[];
 }
 
-/** nodejs_heap_size_used_bytes from the server's /metrics (prom-client's default metrics). */
-export async function heapUsed(server: BenchServer): Promise<number> {
+/** nodejs_heap_size_used_bytes and _total_bytes from the server's /metrics (prom-client's default metrics). */
+export async function heapOf(server: BenchServer): Promise<{ used: number; total: number }> {
   const text = await (await fetch(`${server.url}/metrics`)).text();
-  const value = /^nodejs_heap_size_used_bytes (\S+)$/m.exec(text)?.[1];
-  if (value === undefined) throw new Error('no nodejs_heap_size_used_bytes in /metrics');
-  return Number(value);
+  const read = (name: string) => {
+    const value = new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1];
+    if (value === undefined) throw new Error(`no ${name} in /metrics`);
+    return Number(value);
+  };
+  return { used: read('nodejs_heap_size_used_bytes'), total: read('nodejs_heap_size_total_bytes') };
 }
 
 /** Wait until RSS moves less than 1 MB over 2 s (at most 20 s). */
@@ -89,7 +95,7 @@ export async function burstFigure(
     process.kill(server.pid, 'SIGUSR2');
     // The snapshot is written on the server's main thread: once it answers again, the file is complete.
     await sleep(500);
-    await heapUsed(server);
+    await heapOf(server);
     const file = readdirSync(heapDir).find((f) => !before.has(f));
     if (file) snapshots.push(join(heapDir, file));
     log(`  heap snapshot (${label}): ${file ?? 'none written'}`);
@@ -117,7 +123,7 @@ export async function burstFigure(
   await warm.result;
   await settle(server);
   const rssBefore = server.rss();
-  const heapBefore = await heapUsed(server);
+  const { used: heapBefore, total: heapTotalBefore } = await heapOf(server);
   await snapshot('before');
 
   log(`  burst: ${settings.subscribers} subscribers, ${mix.reduce((n, m) => n + m.rate, 0)} req/s for ${settings.seconds} s`);
@@ -126,7 +132,7 @@ export async function burstFigure(
   const subscribers = subscribe(settings.subscribers);
   await Promise.race([subscribers.nextNote(), subscribers.result]);
   const results: LoadResult[] = await Promise.all(mix.map(({ job, rate }) => measure({ ...job, seconds: settings.seconds, rate })));
-  const heapAtEnd = await heapUsed(server);
+  const heapAtEnd = (await heapOf(server)).used;
   subscribers.send('report');
   const delivered = await subscribers.result;
   clearInterval(peak);
@@ -138,7 +144,8 @@ export async function burstFigure(
     await sleep(closed + second * 1000 - performance.now());
     const rss = server.rss();
     rssPeak = Math.max(rssPeak, rss);
-    after.push({ at: second, rss, heapUsed: await heapUsed(server) });
+    const heap = await heapOf(server);
+    after.push({ at: second, rss, heapUsed: heap.used, heapTotal: heap.total });
   }
   await snapshot('after');
   const last = after.at(-1)?.rss ?? Number.NaN;
@@ -154,6 +161,7 @@ export async function burstFigure(
       subscriberErrors: delivered.errors.slice(0, 5),
       rssBefore,
       heapBefore,
+      heapTotalBefore,
       rssPeak,
       heapAtEnd,
       after,

@@ -145,10 +145,10 @@ try {
       log,
     );
     figures.burst = burst;
-    for (const s of burst.after.filter((x) => x.at % 5 === 0)) log(`  +${s.at} s: RSS ${mb(s.rss)}, heap used ${mb(s.heapUsed)}`);
+    for (const s of burst.after.filter((x) => x.at % 5 === 0)) log(`  +${s.at} s: RSS ${mb(s.rss)}, heap used ${mb(s.heapUsed)} of ${mb(s.heapTotal)}`);
     const rssAt = (second: number) => mb(burst.after.find((x) => x.at === second)?.rss ?? Number.NaN);
     log(
-      `  RSS before ${mb(burst.rssBefore)}, peak ${mb(burst.rssPeak)}, +10 s ${rssAt(10)}, +30 s ${rssAt(30)}: ` +
+      `  RSS before ${mb(burst.rssBefore)} (heap used ${mb(burst.heapBefore)} of ${mb(burst.heapTotalBefore)}), peak ${mb(burst.rssPeak)}, +10 s ${rssAt(10)}, +30 s ${rssAt(30)}: ` +
         `${burst.ratio.toFixed(2)} of before, ${burst.ratio <= 1.2 ? 'PASS' : 'FAIL'} (<= 1.20)`,
     );
     await e.stop();
