@@ -21,7 +21,7 @@ import { type BenchServer, type ServerOptions, startServer } from './server.ts';
 import type { SubscriberJob, SubscriberResult } from './subscribers.ts';
 
 const STATS = '{ marketStats { totalTasks completionRate activeAgents tasksByStatus { status count } } }';
-const AFTER_SECONDS = 30;
+const TARGET_AT = 30;
 
 export interface BurstSample {
   /** Seconds after the subscribers closed. */
@@ -45,7 +45,7 @@ export interface BurstFigures {
   heapTotalBefore: number;
   rssPeak: number;
   heapAtEnd: number;
-  /** Every second for 30 s after the subscribers closed. */
+  /** Every second for 30 s (BENCH_BURST_AFTER) after the subscribers closed. */
   after: BurstSample[];
   /** RSS at +30 s over RSS before. */
   ratio: number;
@@ -78,7 +78,7 @@ async function settle(server: BenchServer): Promise<void> {
 
 export async function burstFigure(
   options: Omit<ServerOptions, 'name'>,
-  settings: { subscribers: number; seconds: number; snapshots: boolean },
+  settings: { subscribers: number; seconds: number; afterSeconds: number; snapshots: boolean },
   log: (line: string) => void,
 ): Promise<{ figures: BurstFigures; server: BenchServer }> {
   const heapDir = new URL('../../bench-results/heap/', import.meta.url).pathname;
@@ -137,10 +137,10 @@ export async function burstFigure(
   const delivered = await subscribers.result;
   clearInterval(peak);
 
-  log(`  subscribers closed; sampling for ${AFTER_SECONDS} s`);
+  log(`  subscribers closed; sampling for ${settings.afterSeconds} s`);
   const closed = performance.now();
   const after: BurstSample[] = [];
-  for (let second = 1; second <= AFTER_SECONDS; second++) {
+  for (let second = 1; second <= Math.max(TARGET_AT, settings.afterSeconds); second++) {
     await sleep(closed + second * 1000 - performance.now());
     const rss = server.rss();
     rssPeak = Math.max(rssPeak, rss);
@@ -148,7 +148,7 @@ export async function burstFigure(
     after.push({ at: second, rss, heapUsed: heap.used, heapTotal: heap.total });
   }
   await snapshot('after');
-  const last = after.at(-1)?.rss ?? Number.NaN;
+  const atTarget = after.find((x) => x.at === TARGET_AT)?.rss ?? Number.NaN;
   return {
     figures: {
       subscribers: settings.subscribers,
@@ -165,7 +165,7 @@ export async function burstFigure(
       rssPeak,
       heapAtEnd,
       after,
-      ratio: last / rssBefore,
+      ratio: atTarget / rssBefore,
       snapshots,
     },
     server,

@@ -7,8 +7,8 @@
  * 10000), BENCH_SUBSCRIBERS (figure 5, 10000), BENCH_GOODPUT_TASKS (figure 6, 2000), BENCH_GOODPUT_RPS
  * (50), BENCH_ARCHIVE_TASKS (figure 7, 100000), BENCH_PROFILE=1 (CPU-profile every server and print
  * where the time went in each measured window; see bench-results/profiles/), BENCH_PG_SECONDS (figure 8:
- * each PostgreSQL run is sized to last about this long at its bound, 20), BENCH_BURST_SUBSCRIBERS and
- * BENCH_BURST_SECONDS (figure 9, 500 and 15), BENCH_HEAP_SNAPSHOTS=1 (figure 9 also writes heap snapshots of
+ * each PostgreSQL run is sized to last about this long at its bound, 20), BENCH_BURST_SUBSCRIBERS,
+ * BENCH_BURST_SECONDS and BENCH_BURST_AFTER (figure 9, 500, 15 and 30 s sampled after), BENCH_HEAP_SNAPSHOTS=1 (figure 9 also writes heap snapshots of
  * its server before and after the burst, to bench-results/heap/), BENCH_ONLY (a comma-separated subset of
  * reads,e2e,live,provider,memory,postgres,burst). Figure 8 needs PostgreSQL and Redis (TEST_POSTGRES_URL,
  * TEST_REDIS_URL; the local ones by default) and is skipped with a message without PostgreSQL.
@@ -40,6 +40,7 @@ const settings = {
   postgresSeconds: env('BENCH_PG_SECONDS', 20),
   burstSubscribers: env('BENCH_BURST_SUBSCRIBERS', 500),
   burstSeconds: env('BENCH_BURST_SECONDS', 15),
+  burstAfter: env('BENCH_BURST_AFTER', 30),
 };
 const profiling = process.env.BENCH_PROFILE === '1';
 const only = new Set((process.env.BENCH_ONLY ?? 'reads,e2e,live,provider,memory,postgres,burst').split(',').map((s) => s.trim()));
@@ -141,7 +142,7 @@ try {
     dirs.push(burstDir);
     const { figures: burst, server: e } = await burstFigure(
       { dir: burstDir, providerUrl: fake.baseUrl, ...(profiling && { profileDir: join(profileRoot, 'burst') }) },
-      { subscribers: settings.burstSubscribers, seconds: settings.burstSeconds, snapshots: process.env.BENCH_HEAP_SNAPSHOTS === '1' },
+      { subscribers: settings.burstSubscribers, seconds: settings.burstSeconds, afterSeconds: settings.burstAfter, snapshots: process.env.BENCH_HEAP_SNAPSHOTS === '1' },
       log,
     );
     figures.burst = burst;
