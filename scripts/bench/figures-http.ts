@@ -17,7 +17,7 @@ const CREATE = `mutation ($input: CreateTaskInput!) { createTask(input: $input) 
 
 /** Enough for any run: a complexity-1 task costs at most 300,000 sat with the seeded agents. */
 const FUNDS = 1_000_000_000_000;
-const createBody = (skills: string[] = []) =>
+export const createBody = (skills: string[] = []) =>
   graphqlBody(CREATE, { input: { title: 'Benchmark task', prompt: 'Summarise the benchmark in one line.', complexity: 1, skills, maxPrice: 1_000_000 } });
 
 /** A load result plus what it cost the server: CPU per answer is robust to a busy machine, req/s is not. */

@@ -12,6 +12,7 @@ function run(job: LoadJob, seconds: number, amount?: number): Promise<autocannon
     connections: job.connections,
     duration: seconds,
     ...(amount !== undefined && { amount }),
+    ...(job.rate !== undefined && { overallRate: job.rate }),
     timeout: 30,
     body: job.body,
     headers: { 'content-type': 'application/json' },

@@ -17,6 +17,8 @@ export interface LoadJob {
   seconds: number;
   /** Stop after this many requests instead of after `seconds` (no warm-up then). */
   amount?: number;
+  /** At most this many requests per second over all connections (autocannon overallRate); none: as fast as it can. */
+  rate?: number;
   /** A substring every good answer contains. */
   expect: string;
 }

@@ -1,6 +1,7 @@
 /** The table `npm run bench` prints and the JSON it writes: absolute figures, ratios and targets. */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import type { BurstFigures } from './figures-burst.ts';
 import type { EndToEnd, ReadFigures } from './figures-http.ts';
 import type { LiveFigures } from './figures-live.ts';
 import type { MemoryFigures } from './figures-memory.ts';
@@ -16,6 +17,7 @@ export interface Figures {
   provider?: ProviderFigures;
   memory?: MemoryFigures;
   postgres?: PostgresFigures;
+  burst?: BurstFigures;
 }
 
 export interface Row {
@@ -27,7 +29,7 @@ export interface Row {
   met: boolean;
 }
 
-const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+export const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
 const rps = (n: number) => `${n.toFixed(0)}/s`;
 const cpuNote = (us: number) => `${us.toFixed(0)} µs CPU/req`;
 
@@ -134,6 +136,23 @@ export function rows(f: Figures): Row[] {
         met: x >= 2 && clean(three),
       });
     }
+  }
+  const burst = f.burst;
+  if (burst) {
+    const at = (second: number) => burst.after.find((s) => s.at === second);
+    const [ten, thirty] = [at(10), at(30)];
+    const failures = burst.load.reduce((n, l) => n + l.failures, 0);
+    table.push({
+      figure: `9 after a burst (${burst.subscribers} subscribers, ${burst.load.reduce((n, l) => n + l.rate, 0)} req/s, ${burst.seconds} s)`,
+      measured:
+        `RSS peak ${mb(burst.rssPeak)}, +10 s ${ten ? mb(ten.rss) : '-'}, +30 s ${thirty ? mb(thirty.rss) : '-'}; ` +
+        `heap used ${mb(burst.heapBefore)} before, ${mb(burst.heapAtEnd)} at the end, ${thirty ? mb(thirty.heapUsed) : '-'} at +30 s; ` +
+        `${burst.load.map((l) => `${l.name} ${rps(l.rps)}`).join(', ')}; ${failures} failed; ${burst.delivered} delivered`,
+      baseline: `RSS before ${mb(burst.rssBefore)}`,
+      ratio: burst.ratio.toFixed(2),
+      target: '<= 1.20 at +30 s',
+      met: burst.ratio <= 1.2 && failures === 0 && burst.subscriberErrors.length === 0,
+    });
   }
   return table;
 }

@@ -7,8 +7,10 @@
  * 10000), BENCH_SUBSCRIBERS (figure 5, 10000), BENCH_GOODPUT_TASKS (figure 6, 2000), BENCH_GOODPUT_RPS
  * (50), BENCH_ARCHIVE_TASKS (figure 7, 100000), BENCH_PROFILE=1 (CPU-profile every server and print
  * where the time went in each measured window; see bench-results/profiles/), BENCH_PG_SECONDS (figure 8:
- * each PostgreSQL run is sized to last about this long at its bound, 20), BENCH_ONLY (a comma-separated
- * subset of reads,e2e,live,provider,memory,postgres). Figure 8 needs PostgreSQL and Redis (TEST_POSTGRES_URL,
+ * each PostgreSQL run is sized to last about this long at its bound, 20), BENCH_BURST_SUBSCRIBERS,
+ * BENCH_BURST_SECONDS and BENCH_BURST_AFTER (figure 9, 500, 15 and 30 s sampled after), BENCH_HEAP_SNAPSHOTS=1 (figure 9 also writes heap snapshots of
+ * its server before and after the burst, to bench-results/heap/), BENCH_ONLY (a comma-separated subset of
+ * reads,e2e,live,provider,memory,postgres,burst). Figure 8 needs PostgreSQL and Redis (TEST_POSTGRES_URL,
  * TEST_REDIS_URL; the local ones by default) and is skipped with a message without PostgreSQL.
  */
 import { execSync, spawnSync } from 'node:child_process';
@@ -17,13 +19,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startFakeLlm } from '../fake-llm/server.ts';
+import { burstFigure } from './figures-burst.ts';
 import { endToEndFigure, readAndCreateFigures } from './figures-http.ts';
 import { liveFigure } from './figures-live.ts';
 import { memoryFigure } from './figures-memory.ts';
 import { postgresFigure, postgresReachable } from './figures-postgres.ts';
 import { providerFigure } from './figures-provider.ts';
 import { summarise, type Window } from './profile-summary.ts';
-import { type Figures, printTable, rows, writeResults } from './report.ts';
+import { type Figures, mb, printTable, rows, writeResults } from './report.ts';
 import { type BenchServer, startServer } from './server.ts';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -35,9 +38,12 @@ const settings = {
   archiveTasks: env('BENCH_ARCHIVE_TASKS', 100_000),
   seconds: env('BENCH_DURATION', 10),
   postgresSeconds: env('BENCH_PG_SECONDS', 20),
+  burstSubscribers: env('BENCH_BURST_SUBSCRIBERS', 500),
+  burstSeconds: env('BENCH_BURST_SECONDS', 15),
+  burstAfter: env('BENCH_BURST_AFTER', 30),
 };
 const profiling = process.env.BENCH_PROFILE === '1';
-const only = new Set((process.env.BENCH_ONLY ?? 'reads,e2e,live,provider,memory,postgres').split(',').map((s) => s.trim()));
+const only = new Set((process.env.BENCH_ONLY ?? 'reads,e2e,live,provider,memory,postgres,burst').split(',').map((s) => s.trim()));
 const resultsDir = new URL('../../bench-results/', import.meta.url).pathname;
 const profileRoot = join(resultsDir, 'profiles');
 const began = performance.now();
@@ -129,6 +135,24 @@ try {
   if (only.has('postgres')) {
     if (await postgresReachable()) figures.postgres = await postgresFigure(settings.postgresSeconds, log);
     else log('figure 8 skipped: no PostgreSQL server (TEST_POSTGRES_URL)');
+  }
+
+  if (only.has('burst')) {
+    const burstDir = mkdtempSync(join(tmpdir(), 'aicp-bench-burst-'));
+    dirs.push(burstDir);
+    const { figures: burst, server: e } = await burstFigure(
+      { dir: burstDir, providerUrl: fake.baseUrl, ...(profiling && { profileDir: join(profileRoot, 'burst') }) },
+      { subscribers: settings.burstSubscribers, seconds: settings.burstSeconds, afterSeconds: settings.burstAfter, snapshots: process.env.BENCH_HEAP_SNAPSHOTS === '1' },
+      log,
+    );
+    figures.burst = burst;
+    for (const s of burst.after.filter((x) => x.at % 5 === 0)) log(`  +${s.at} s: RSS ${mb(s.rss)}, heap used ${mb(s.heapUsed)} of ${mb(s.heapTotal)}`);
+    const rssAt = (second: number) => mb(burst.after.find((x) => x.at === second)?.rss ?? Number.NaN);
+    log(
+      `  RSS before ${mb(burst.rssBefore)} (heap used ${mb(burst.heapBefore)} of ${mb(burst.heapTotalBefore)}), peak ${mb(burst.rssPeak)}, +10 s ${rssAt(10)}, +30 s ${rssAt(30)}: ` +
+        `${burst.ratio.toFixed(2)} of before, ${burst.ratio <= 1.2 ? 'PASS' : 'FAIL'} (<= 1.20)`,
+    );
+    await e.stop();
   }
 
   const table = rows(figures);

@@ -26,6 +26,8 @@ export interface ServerOptions {
   env?: Record<string, string>;
   /** Write a CPU profile to this folder when the server exits. */
   profileDir?: string;
+  /** Node/V8 flags of this server (after BENCH_SERVER_NODE_FLAGS). */
+  nodeFlags?: string[];
 }
 
 export interface BenchServer {
@@ -82,7 +84,7 @@ export async function startServer(options: ServerOptions): Promise<BenchServer> 
   const profile = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
   // To try Node/V8 flags on the server only, e.g. BENCH_SERVER_NODE_FLAGS="--max-semi-space-size=64 --trace-gc".
   const flags = (process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
-  const child: ChildProcess = spawn(process.execPath, [...profile, ...flags, 'dist/src/main.js'], {
+  const child: ChildProcess = spawn(process.execPath, [...profile, ...flags, ...(options.nodeFlags ?? []), 'dist/src/main.js'], {
     cwd: root,
     stdio: ['ignore', 'inherit', 'inherit'],
     env: {
@@ -99,6 +101,8 @@ export async function startServer(options: ServerOptions): Promise<BenchServer> 
       OPENAI_BASE_URL: options.providerUrl,
       OPENAI_API_KEY: 'sk-bench',
       AI_CONCURRENCY: '64',
+      // glibc's allocator knob, passed on to try it on the server (e.g. MALLOC_ARENA_MAX=2 npm run bench).
+      ...(process.env.MALLOC_ARENA_MAX && { MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX }),
       ...options.env,
     },
   });

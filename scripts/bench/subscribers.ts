@@ -14,6 +14,8 @@ export interface SubscriberJob {
   /** How many connections, and how many of them subscribe to marketStats (the rest to taskEvents). */
   connections: number;
   statsConnections: number;
+  /** Only count the messages (a long run would otherwise hold, and send back, millions of receipts). */
+  countOnly?: boolean;
 }
 
 export const TASK_EVENTS = 'subscription { taskEvents { sequence status message at task { id title status price agent { id name } } } }';
@@ -31,6 +33,8 @@ export interface Receipt {
 
 export interface SubscriberResult {
   receipts: Receipt[];
+  /** Messages received (with countOnly, the receipts stay empty). */
+  received: number;
   errors: string[];
 }
 
@@ -43,6 +47,7 @@ interface EventPayload {
 
 serve<SubscriberJob, SubscriberResult>(async (job, messages, note) => {
   const receipts: Receipt[] = [];
+  let received = 0;
   const errors: string[] = [];
   const clients: Client[] = [];
   // Open in waves so the server's accept backlog never overflows (a dropped SYN costs a 1 s retry).
@@ -65,7 +70,9 @@ serve<SubscriberJob, SubscriberResult>(async (job, messages, note) => {
         {
           next: ({ data, errors: failed }) => {
             const receivedAt = now();
+            received++;
             if (failed) errors.push(JSON.stringify(failed).slice(0, 300));
+            if (job.countOnly) return;
             if (data?.taskEvents) receipts.push({ kind: 'event', key: data.taskEvents.sequence, at: Date.parse(data.taskEvents.at), receivedAt });
             if (data?.marketStats) receipts.push({ kind: 'stats', key: data.marketStats.totalTasks, at: null, receivedAt });
           },
@@ -81,5 +88,5 @@ serve<SubscriberJob, SubscriberResult>(async (job, messages, note) => {
     if (message === 'report') break;
   }
   await Promise.all(clients.map((client) => client.dispose()));
-  return { receipts, errors };
+  return { receipts, received, errors };
 });

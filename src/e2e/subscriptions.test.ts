@@ -69,6 +69,23 @@ describeEachDialect('subscriptions', (dialect) => {
     return posted;
   }
 
+  it('a client that leaves lets go of its subscription at once, not at the next event (taskEvents, taskUpdated, marketStats)', async () => {
+    const { hub, stats } = server.app.services;
+    const buyer = await market.fundedBuyer();
+    const taskId = await market.createTask(buyer.token, { skills: ['left-alone'], maxPrice: 5_000_000 });
+    const [hubBefore, statsBefore] = [hub.subscriberCount, stats.listenerCount];
+    const streams = [
+      subscribeWs<EventsData>(server, TASK_EVENTS, { after: 0 }, buyer.token),
+      subscribeWs<UpdatedData>(server, TASK_UPDATED, { id: taskId }, buyer.token),
+      subscribeWs<StatsData>(server, MARKET_STATS),
+    ];
+    // Each has sent its first result (the replayed PENDING event, the task, the stats now) and waits for news.
+    for (const stream of streams) await stream.until((data) => data.length > 0, 'a first result');
+    expect([hub.subscriberCount, stats.listenerCount]).toEqual([hubBefore + 2, statsBefore + 1]);
+    for (const stream of streams) await stream.close();
+    await waitFor(() => hub.subscriberCount <= hubBefore && stats.listenerCount <= statsBefore, 5_000, 'the subscriptions to be released');
+  });
+
   /** Answer a manual task as its agent's operator, once it is in the agent's hands. */
   async function complete(taskId: string, buyerToken: string, result = 'done'): Promise<void> {
     await statusOf(taskId, buyerToken, 'PROCESSING');

@@ -81,10 +81,10 @@ export class TaskEventHub {
    * at the seam: the live listener is attached before the replay reads, and anything at or below the last
    * sequence already delivered is skipped. The live half starts right after the hub's position when it
    * was attached, and that event was committed before the replay read, so the read reaches at least it.
-   * Without `afterSequence`, live events only.
+   * Without `afterSequence`, live events only. `live`: a queue from `listen()` the caller may close to end
+   * the stream at once (see closingWith).
    */
-  async *stream(afterSequence: number | null | undefined): AsyncGenerator<TaskEvent> {
-    const live = this.listen();
+  async *stream(afterSequence: number | null | undefined, live = this.listen()): AsyncGenerator<TaskEvent> {
     try {
       let last = afterSequence ?? Number.NEGATIVE_INFINITY;
       if (afterSequence != null) {

@@ -80,6 +80,11 @@ export class StatsFeed {
     return queue;
   }
 
+  /** Open `listen()` queues: one per live marketStats subscription. */
+  get listenerCount(): number {
+    return this.#listeners.size;
+  }
+
   /**
    * Agents by reputation, best first: the snapshot's leaderboard when the page lies within it (the
    * anonymous front page of every dashboard reads this, so it costs no query), else the database.

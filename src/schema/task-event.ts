@@ -38,19 +38,26 @@ builder.subscriptionField('taskEvents', (t) =>
     description: 'Every task event the caller may see; with afterSequence, the missed ones are replayed first, in order, then live ones follow.',
     authScopes: { signedIn: true },
     args: { afterSequence: t.arg.int({ required: false }) },
-    subscribe: async function* (_root, { afterSequence }, ctx) {
-      for await (const event of ctx.services.hub.stream(afterSequence)) {
-        // Checked for every event, not once: nobody receives an event about a task they may not read.
-        if (await mayRead(ctx, event)) {
-          await deliveries.turn();
-          refreshLoaders(ctx, event.sequence);
-          yield event;
-        }
-      }
+    // Closed from outside as soon as the client goes (as marketStats and agentAssignments are): a generator
+    // waiting for the next event would keep its socket and context until some later event arrived.
+    subscribe: (_root, { afterSequence }, ctx) => {
+      const live = ctx.services.hub.listen();
+      return closingWith(visibleEvents(ctx, ctx.services.hub.stream(afterSequence, live)), () => live.close());
     },
     resolve: (event) => event,
   }),
 );
+
+async function* visibleEvents(ctx: Context, events: AsyncGenerator<TaskEvent>): AsyncGenerator<TaskEvent> {
+  for await (const event of events) {
+    // Checked for every event, not once: nobody receives an event about a task they may not read.
+    if (await mayRead(ctx, event)) {
+      await deliveries.turn();
+      refreshLoaders(ctx, event.sequence);
+      yield event;
+    }
+  }
+}
 
 builder.subscriptionField('taskUpdated', (t) =>
   t.field({
@@ -58,34 +65,39 @@ builder.subscriptionField('taskUpdated', (t) =>
     description: 'The task now, then again at every change of status or result.',
     authScopes: { signedIn: true },
     args: { id: t.arg.id({ required: true }) },
-    subscribe: async function* (_root, { id }, ctx) {
-      const taskId = localId(id, 'Task');
+    subscribe: (_root, { id }, ctx) => {
       const live = ctx.services.hub.listen();
-      try {
-        const first = taskId ? await readableTask(ctx, taskId) : null;
-        if (!first || !taskId) throw new GraphQLError('No task with this id is visible to you', { extensions: { code: 'NOT_FOUND' } });
-        yield first;
-        // Each event re-reads the task as it is now, which may already include later changes (a
-        // task's ASSIGNED and PROCESSING commit together): send a state only once.
-        let sent = versionOf(first);
-        for await (const event of live) {
-          if (event.taskId !== taskId) continue;
-          await deliveries.turn();
-          refreshLoaders(ctx, event.sequence);
-          const task = await readableTask(ctx, taskId);
-          // The task moved out of the viewer's sight (e.g. requeued away from their agent): stop.
-          if (!task) return;
-          if (versionOf(task) === sent) continue;
-          sent = versionOf(task);
-          yield task;
-        }
-      } finally {
-        live.close();
-      }
+      return closingWith(taskVersions(id, ctx, live), () => live.close());
     },
     resolve: (task) => task,
   }),
 );
+
+/** The task now, then each new state of it, while the viewer may read it. */
+async function* taskVersions(id: string, ctx: Context, live: AsyncQueue<TaskEvent>): AsyncGenerator<Task> {
+  const taskId = localId(id, 'Task');
+  try {
+    const first = taskId ? await readableTask(ctx, taskId) : null;
+    if (!first || !taskId) throw new GraphQLError('No task with this id is visible to you', { extensions: { code: 'NOT_FOUND' } });
+    yield first;
+    // Each event re-reads the task as it is now, which may already include later changes (a
+    // task's ASSIGNED and PROCESSING commit together): send a state only once.
+    let sent = versionOf(first);
+    for await (const event of live) {
+      if (event.taskId !== taskId) continue;
+      await deliveries.turn();
+      refreshLoaders(ctx, event.sequence);
+      const task = await readableTask(ctx, taskId);
+      // The task moved out of the viewer's sight (e.g. requeued away from their agent): stop.
+      if (!task) return;
+      if (versionOf(task) === sent) continue;
+      sent = versionOf(task);
+      yield task;
+    }
+  } finally {
+    live.close();
+  }
+}
 
 /** Every change to a task that makes an event also moves its status or updatedAt. */
 const versionOf = (task: Task) => `${task.status}@${task.updatedAt.getTime()}`;
