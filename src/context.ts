@@ -53,6 +53,11 @@ export interface Context {
   services: Services;
   /** Per-request (per-operation for subscriptions) batching loaders. */
   loaders: Loaders;
+  /**
+   * The newest task event this instance had passed on when the operation began, before any of its reads:
+   * a snapshot read by the operation reflects at least every event up to it (Query.eventSequence).
+   */
+  eventSequence: number;
 }
 
 /**
@@ -79,5 +84,5 @@ export async function createContext(services: Services, authorization: string | 
       authProblem = error.message;
     }
   }
-  return { viewer, authProblem, tokenExpiresAt, clientIp, services, loaders: createLoaders(services.store) };
+  return { viewer, authProblem, tokenExpiresAt, clientIp, services, loaders: createLoaders(services.store), eventSequence: services.hub.position };
 }

@@ -190,6 +190,23 @@ describeEachDialect('subscriptions', (dialect) => {
       expect(events(whole).map((e) => e.sequence)).toEqual(truth);
       for (const stream of [resumedWs, resumedSse]) expect(events(stream).map((e) => e.sequence)).toEqual(truth.filter((s) => s > from));
     });
+
+    it('eventSequence, read with an empty list, is a start that misses nothing: events committed after the read are replayed', async () => {
+      const buyer = await market.fundedBuyer();
+      const before = await server.gql('{ eventSequence tasks(first: 5) { edges { node { id } } } }', {}, buyer.token);
+      const start = before.data?.eventSequence as number;
+      expect(before.data?.tasks.edges).toEqual([]);
+      expect(Number.isInteger(start)).toBe(true);
+      // The task lives and finishes before anyone listens.
+      const taskId = await market.createTask(buyer.token, ORDINARY);
+      const done = await statusOf(taskId, buyer.token, 'COMPLETED');
+      const stream = track(subscribeWs<EventsData>(server, TASK_EVENTS, { after: start }, buyer.token));
+      await stream.until(has(taskId, 'COMPLETED'), 'the replayed COMPLETED');
+      expect(events(stream).map((e) => e.sequence)).toEqual(done.events.map((e) => e.sequence));
+      expect(events(stream).every((e) => e.sequence > start)).toBe(true);
+      // Read again now, it has moved past every event of that task.
+      await waitFor(async () => ((await server.gql('{ eventSequence }')).data?.eventSequence ?? 0) >= (done.events.at(-1)?.sequence ?? Infinity), 10_000, 'eventSequence to pass the task');
+    });
   });
 
   describe('who receives what', () => {

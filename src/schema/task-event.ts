@@ -32,6 +32,14 @@ builder.node(TaskEventRef, {
   }),
 });
 
+builder.queryField('eventSequence', (t) =>
+  t.int({
+    description:
+      'The newest task event the server had passed on when this operation began, before any of its reads: a list read in the same query reflects at least every event up to it, so taskEvents(afterSequence: eventSequence) starts a live view with nothing missed, even when the list is empty.',
+    resolve: (_root, _args, ctx) => ctx.eventSequence,
+  }),
+);
+
 builder.subscriptionField('taskEvents', (t) =>
   t.field({
     type: TaskEventRef,

@@ -82,14 +82,20 @@ export function maxSequence(tasks: ReadonlyArray<{ events: ReadonlyArray<Sequenc
 
 /**
  * A page's list of tasks kept live: the query's `snapshot` with every streamed event's task upserted over
- * it, plus the events for the feed. The stream starts after the snapshot's newest event and waits for the
- * snapshot (unless its query failed), so nothing between the two is lost. `onEvent` runs after each event
+ * it, plus the events for the feed. The stream starts after the snapshot's newest event, or after `since`
+ * (Query.eventSequence read with the snapshot) when that is later, and waits for the snapshot (unless its
+ * query failed), so nothing between the two is lost, even when the snapshot is empty. `onEvent` runs after each event
  * (a page refreshes its balances or agents); `upsert` adds a task the page learned of otherwise.
  */
 export function useLiveTasks<E extends SequencedEvent & { task: TaskRow }>(
   client: Client,
   document: TaskEventsDocument<E>,
-  { snapshot, failed, onEvent }: { snapshot: ReadonlyArray<E['task'] & { events: ReadonlyArray<SequencedEvent> }> | undefined; failed: boolean; onEvent?: (event: E) => void },
+  {
+    snapshot,
+    since = null,
+    failed,
+    onEvent,
+  }: { snapshot: ReadonlyArray<E['task'] & { events: ReadonlyArray<SequencedEvent> }> | undefined; since?: number | null; failed: boolean; onEvent?: (event: E) => void },
 ): { tasks: E['task'][]; feed: E[]; upsert: (task: E['task']) => void } {
   type T = E['task'];
   const [live, setLive] = useState<T[]>([]);
@@ -103,7 +109,9 @@ export function useLiveTasks<E extends SequencedEvent & { task: TaskRow }>(
     },
     [upsert, onEvent],
   );
-  useTaskEventStream(client, document, { after: snapshot ? maxSequence(snapshot) : null, pause: !snapshot && !failed, onEvent: handle });
+  const newest = snapshot ? maxSequence(snapshot) : null;
+  const after = newest == null && since == null ? null : Math.max(newest ?? 0, since ?? 0);
+  useTaskEventStream(client, document, { after, pause: !snapshot && !failed, onEvent: handle });
   const tasks = useMemo(() => live.reduce<T[]>((list, task) => upsertTask(list, task), [...(snapshot ?? [])]), [live, snapshot]);
   return { tasks, feed, upsert };
 }

@@ -18,6 +18,8 @@ interface Sequenced {
 }
 
 interface TaskPage<Row> {
+  /** Where the page's live stream may start: the page reflects every event up to it. */
+  eventSequence: number;
   tasks: {
     totalCount: number;
     pageInfo: { hasNextPage: boolean; endCursor: string | null };
@@ -89,7 +91,7 @@ export function useTaskList<E extends Sequenced & { task: TaskRow }>(
   const extra = later?.key === filterKey ? later : null;
 
   const snapshot = useMemo(() => (first ? [...first.tasks.edges.map((e) => e.node), ...(extra?.rows ?? [])] : undefined), [first, extra]);
-  const { tasks, feed, upsert } = useLiveTasks(client, eventsDocument, { snapshot, failed: !!result.error, ...(onEvent && { onEvent }) });
+  const { tasks, feed, upsert } = useLiveTasks(client, eventsDocument, { snapshot, since: first?.eventSequence ?? null, failed: !!result.error, ...(onEvent && { onEvent }) });
 
   const pageInfo = extra ?? first?.tasks.pageInfo;
   const loadMore = useCallback(() => {

@@ -19,6 +19,7 @@ import { WalletSection } from './WalletSection.tsx';
 const AdminTasksQuery = graphql(
   `
     query AdminTasks($first: Int!, $after: String, $status: TaskStatus, $search: String) {
+      eventSequence
       tasks(first: $first, after: $after, status: $status, search: $search) {
         totalCount
         pageInfo { hasNextPage endCursor }

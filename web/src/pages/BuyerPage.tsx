@@ -24,6 +24,7 @@ const BuyerAccountQuery = graphql(`
 const BuyerTasksQuery = graphql(
   `
     query BuyerTasks($first: Int!, $after: String, $status: TaskStatus, $search: String) {
+      eventSequence
       tasks(first: $first, after: $after, status: $status, search: $search) {
         totalCount
         pageInfo { hasNextPage endCursor }

@@ -27,6 +27,7 @@ const OperatorAgentsQuery = graphql(
 const OperatorTasksQuery = graphql(
   `
     query OperatorTasks($first: Int!, $after: String, $status: TaskStatus, $search: String) {
+      eventSequence
       tasks(first: $first, after: $after, status: $status, search: $search) {
         totalCount
         pageInfo { hasNextPage endCursor }
