@@ -1,9 +1,10 @@
 import type { Client, DocumentInput } from '@urql/core';
 import { useCallback, useMemo, useState } from 'react';
 import { useQuery } from 'urql';
-import type { TaskRow } from './components/TaskTable.tsx';
+import { FeedEventFragment } from './components/EventFeed.tsx';
+import { type TaskRow, TaskRowFragment } from './components/TaskTable.tsx';
 import { requestErrorMessage } from './errors.ts';
-import type { TaskStatus } from './graphql.ts';
+import { graphql, type TaskStatus } from './graphql.ts';
 import { useDebouncedValue } from './hooks.ts';
 import { type TaskEventsDocument, useLiveTasks } from './task-events.ts';
 
@@ -36,6 +37,34 @@ interface TaskPageVariables {
 
 /** A page's `tasks(first:, after:, status:, search:)` query; its rows carry their events' sequences. */
 export type TaskPageDocument<Row> = DocumentInput<TaskPage<Row>, TaskPageVariables>;
+
+/**
+ * The tasks the viewer may see, as a buyer's or an operator's page lists them (the server decides which:
+ * a buyer's own, an operator's agents'), with the live stream that keeps them current. The admin's page
+ * asks for more (each task's buyer) and has its own.
+ */
+export const ViewerTasksQuery = graphql(
+  `
+    query ViewerTasks($first: Int!, $after: String, $status: TaskStatus, $search: String) {
+      eventSequence
+      tasks(first: $first, after: $after, status: $status, search: $search) {
+        totalCount
+        pageInfo { hasNextPage endCursor }
+        edges { node { ...TaskRow events { sequence } } }
+      }
+    }
+  `,
+  [TaskRowFragment],
+);
+
+export const ViewerTaskEventsSubscription = graphql(
+  `
+    subscription ViewerTaskEvents($afterSequence: Int) {
+      taskEvents(afterSequence: $afterSequence) { ...FeedEvent task { ...TaskRow } }
+    }
+  `,
+  [FeedEventFragment, TaskRowFragment],
+);
 
 /** A task list as its view needs it: the rows, the filter, and the way to the next page. */
 export interface TaskListView<T extends TaskRow> {

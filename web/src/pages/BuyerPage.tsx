@@ -2,7 +2,7 @@ import { useRef, useState } from 'react';
 import { useMutation, useQuery } from 'urql';
 import type { AppClient } from '../client.ts';
 import { CreateTaskForm, type NewTask, type QuoteView, type TaskDraft } from '../components/CreateTaskForm.tsx';
-import { EventFeed, FeedEventFragment } from '../components/EventFeed.tsx';
+import { EventFeed } from '../components/EventFeed.tsx';
 import { TaskList } from '../components/TaskList.tsx';
 import { TaskRowFragment } from '../components/TaskTable.tsx';
 import { Card } from '../components/ui.tsx';
@@ -10,7 +10,7 @@ import { issuesToFieldErrors, requestErrorMessage, type FieldErrors } from '../e
 import { formatSats, uuid } from '../format.ts';
 import { graphql } from '../graphql.ts';
 import { useDebouncedValue, useOnReconnect } from '../hooks.ts';
-import { useTaskList } from '../task-list.ts';
+import { useTaskList, ViewerTaskEventsSubscription, ViewerTasksQuery } from '../task-list.ts';
 import { useLiveAccount } from '../wallet.ts';
 import { TaskDetails } from './TaskDetails.tsx';
 import { WalletSection } from './WalletSection.tsx';
@@ -20,20 +20,6 @@ const BuyerAccountQuery = graphql(`
     me { id email balance escrowed }
   }
 `);
-
-const BuyerTasksQuery = graphql(
-  `
-    query BuyerTasks($first: Int!, $after: String, $status: TaskStatus, $search: String) {
-      eventSequence
-      tasks(first: $first, after: $after, status: $status, search: $search) {
-        totalCount
-        pageInfo { hasNextPage endCursor }
-        edges { node { ...TaskRow events { sequence } } }
-      }
-    }
-  `,
-  [TaskRowFragment],
-);
 
 const QuoteQuery = graphql(`
   query Quote($input: QuoteInput!) {
@@ -55,21 +41,12 @@ const CreateTaskMutation = graphql(
   [TaskRowFragment],
 );
 
-const BuyerEventsSubscription = graphql(
-  `
-    subscription BuyerEvents($afterSequence: Int) {
-      taskEvents(afterSequence: $afterSequence) { ...FeedEvent task { ...TaskRow } }
-    }
-  `,
-  [FeedEventFragment, TaskRowFragment],
-);
-
 const TASK_FIELDS = ['title', 'prompt', 'skills', 'complexity', 'maxPrice'] as const;
 
 export function BuyerPage({ app, epoch }: { app: AppClient; epoch: number }) {
   const [account, refetchAccount] = useQuery({ query: BuyerAccountQuery, requestPolicy: 'cache-and-network' });
   const [openId, setOpenId] = useState<string | null>(null);
-  const list = useTaskList(app.client, BuyerTasksQuery, BuyerEventsSubscription);
+  const list = useTaskList(app.client, ViewerTasksQuery, ViewerTaskEventsSubscription);
   const { feed, upsert } = list;
   useOnReconnect(epoch, () => {
     refetchAccount({ requestPolicy: 'network-only' });

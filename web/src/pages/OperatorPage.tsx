@@ -2,15 +2,14 @@ import { useEffect, useState } from 'react';
 import { useMutation, useQuery } from 'urql';
 import type { AppClient } from '../client.ts';
 import { AgentsTable, OperatorAgentFragment, type OperatorAgent } from '../components/AgentsTable.tsx';
-import { EventFeed, FeedEventFragment } from '../components/EventFeed.tsx';
+import { EventFeed } from '../components/EventFeed.tsx';
 import { RegisterAgentForm, type NewAgent } from '../components/RegisterAgentForm.tsx';
 import { TaskList } from '../components/TaskList.tsx';
-import { TaskRowFragment } from '../components/TaskTable.tsx';
 import { Card } from '../components/ui.tsx';
 import { issuesToFieldErrors, requestErrorMessage, type FieldErrors } from '../errors.ts';
 import { graphql } from '../graphql.ts';
 import { useOnReconnect, useThrottledCallback } from '../hooks.ts';
-import { useTaskList } from '../task-list.ts';
+import { useTaskList, ViewerTaskEventsSubscription, ViewerTasksQuery } from '../task-list.ts';
 import { useLiveAccount } from '../wallet.ts';
 import { TaskDetails } from './TaskDetails.tsx';
 import { WalletSection } from './WalletSection.tsx';
@@ -22,20 +21,6 @@ const OperatorAgentsQuery = graphql(
     }
   `,
   [OperatorAgentFragment],
-);
-
-const OperatorTasksQuery = graphql(
-  `
-    query OperatorTasks($first: Int!, $after: String, $status: TaskStatus, $search: String) {
-      eventSequence
-      tasks(first: $first, after: $after, status: $status, search: $search) {
-        totalCount
-        pageInfo { hasNextPage endCursor }
-        edges { node { ...TaskRow events { sequence } } }
-      }
-    }
-  `,
-  [TaskRowFragment],
 );
 
 const RegisterAgentMutation = graphql(
@@ -62,15 +47,6 @@ const UpdateAgentMutation = graphql(`
   }
 `);
 
-const OperatorEventsSubscription = graphql(
-  `
-    subscription OperatorEvents($afterSequence: Int) {
-      taskEvents(afterSequence: $afterSequence) { ...FeedEvent task { ...TaskRow } }
-    }
-  `,
-  [FeedEventFragment, TaskRowFragment],
-);
-
 /** The wallet selector's value for the operator's own account (agent ids never look like this). */
 const OWN = 'own-account';
 
@@ -82,7 +58,7 @@ export function OperatorPage({ app, epoch }: { app: AppClient; epoch: number }) 
 
   // Earnings, success rates and active counts move with task events: refetch the agents, throttled.
   const refreshAgents = useThrottledCallback(() => refetchAgents({ requestPolicy: 'network-only' }), 1000);
-  const list = useTaskList(app.client, OperatorTasksQuery, OperatorEventsSubscription, refreshAgents);
+  const list = useTaskList(app.client, ViewerTasksQuery, ViewerTaskEventsSubscription, refreshAgents);
   const { feed } = list;
   useOnReconnect(epoch, () => {
     refetchAgents({ requestPolicy: 'network-only' });
