@@ -18,21 +18,19 @@ export interface Runner {
  * Building and compiling even a small statement costs Kysely about 10 µs, while running a compiled one on
  * SQLite costs about 3 µs: on the hot paths (a task's life runs some fifty statements) the query builder
  * cost more than the database. `build` is called once, with `value(name)`, a stand-in for `values[name]`
- * of each run, placed wherever the statement takes a value, and the dialect it is built for. Only for statements whose SQL never depends
+ * of each run, placed wherever the statement takes a value. Only for statements whose SQL never depends
  * on the values (no `in` lists, no optional clauses): the shape is fixed at the first build.
  */
 export class PreparedStatement<Values extends Record<string, unknown>, Row = never> {
   readonly #compiled = new Map<Dialect, { query: CompiledQuery<Row>; slots: (string | undefined)[] }>();
 
-  constructor(
-    private readonly build: (db: Kysely<Database>, value: <K extends keyof Values & string>(name: K) => Values[K], dialect: Dialect) => Compilable<Row>,
-  ) {}
+  constructor(private readonly build: (db: Kysely<Database>, value: <K extends keyof Values & string>(name: K) => Values[K]) => Compilable<Row>) {}
 
   run(runner: Runner, values: Values): Promise<QueryResult<Row>> {
     let compiled = this.#compiled.get(runner.dialect);
     if (!compiled) {
       // A stand-in typed as the value it stands for: it is only ever carried into the parameters.
-      const query = this.build(runner.db, (name) => ({ [SLOT]: name }) as never, runner.dialect).compile();
+      const query = this.build(runner.db, (name) => ({ [SLOT]: name }) as never).compile();
       compiled = { query, slots: query.parameters.map((p) => (isSlot(p) ? p[SLOT] : undefined)) };
       this.#compiled.set(runner.dialect, compiled);
     }

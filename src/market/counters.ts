@@ -28,9 +28,11 @@ export async function ensureCounters(db: Kysely<Database>): Promise<void> {
 
 /**
  * Add `deltas` to their counters and take the next `count` event sequences, in one statement; returns the
- * last of them. The sequence row is locked until commit, so sequences are handed out in commit order on
- * every dialect (a reader that has seen sequence N can never later meet a smaller one), and a rolled-back
- * transaction gives its numbers back. Called as a transaction's last statement (see `appendEvent`).
+ * last of them. The sequence row is locked until commit, so sequences are handed out in commit order (a
+ * reader that has seen sequence N can never later meet a smaller one), and a rolled-back transaction gives
+ * its numbers back. Called as a transaction's last statement (see `appendEvent`). SQLite's way, where one
+ * writer runs at a time; PostgreSQL locks the counters by name and writes the events in the same statement
+ * (event-numbering-postgres.ts).
  */
 export async function takeSequences(tx: Tx, count: number, deltas: Readonly<Record<string, number>> = {}): Promise<number> {
   const all: Record<string, number> = { ...deltas, [Counter.eventSequence]: (deltas[Counter.eventSequence] ?? 0) + count };
@@ -55,27 +57,21 @@ function addToCounters(count: number): PreparedStatement<CounterValues, { name: 
   let statement = addToCountersOf.get(count);
   if (!statement) {
     const indexes = Array.from({ length: count }, (_, i) => i);
-    statement = new PreparedStatement<CounterValues, { name: string; value: number }>((db, value, dialect) => {
-      const names = indexes.map((i) => value(`name${i}`) as string);
+    statement = new PreparedStatement<CounterValues, { name: string; value: number }>((db, value) => {
       // The CAST gives PostgreSQL a type for the bound amounts (a bare parameter in a CASE would be text).
-      const amount = sql<number>`CASE counters.name ${sql.join(
+      const amount = sql<number>`CASE name ${sql.join(
         indexes.map((i) => sql`WHEN ${value(`name${i}`)} THEN CAST(${value(`amount${i}`)} AS BIGINT)`),
         sql` `,
       )} END`;
-      if (dialect === 'sqlite') {
-        // One writer at a time: there is no lock order to keep.
-        return db.updateTable('counters').set((eb) => ({ value: eb('value', '+', amount) })).where('name', 'in', names).returning(['name', 'value']);
-      }
-      // PostgreSQL locks the rows an UPDATE touches in the order it meets them, which follows where each
-      // row's latest version sits in the table and so changes with every update: two transactions moving
-      // overlapping counters could each hold one the other waits for. Locked first by name, they never do.
       return db
-        .with('locked', (qb) => qb.selectFrom('counters').select('name').where('name', 'in', names).orderBy('name').forUpdate())
         .updateTable('counters')
-        .from('locked')
-        .set((eb) => ({ value: eb('counters.value', '+', amount) }))
-        .whereRef('counters.name', '=', 'locked.name')
-        .returning(['counters.name', 'counters.value']);
+        .set((eb) => ({ value: eb('value', '+', amount) }))
+        .where(
+          'name',
+          'in',
+          indexes.map((i) => value(`name${i}`) as string),
+        )
+        .returning(['name', 'value']);
     });
     addToCountersOf.set(count, statement);
   }
