@@ -3,7 +3,7 @@ import { PreparedStatement } from '../db/prepared.ts';
 import type { Database, TransfersTable } from '../db/types.ts';
 import { InsufficientFundsError } from './errors.ts';
 import type { Tx } from './store.ts';
-import { transferOnPostgres } from './transfer-postgres.ts';
+import { type TransferOutcome, transferOnPostgres } from './transfer-postgres.ts';
 
 /**
  * The double-entry ledger. Money moves only by `transfer`, which appends a row to `transfers` and changes
@@ -141,18 +141,35 @@ export interface TransferInput {
  *
  * The two balances move first, each returning its new balance and movement number, and the transfer row
  * is written last with both: every row carries each wallet's balance right after it (the wallet history's
- * `balanceAfter`), consistent with the accounts by construction, in the same three statements as before.
- * A repeated id, rare by design, is detected by the insert and costs two more statements to undo.
+ * `balanceAfter`), consistent with the accounts by construction. On SQLite these are three statements; on
+ * PostgreSQL one (transfer-postgres.ts). A repeated id, rare by design, is detected by the insert and
+ * costs two more statements to undo.
  */
 export async function transfer(tx: Tx, t: TransferInput): Promise<boolean> {
   if (t.amount <= 0) return true;
-  if (tx.dialect === 'postgres') return transferInOneStatement(tx, t);
-  // The world is the outside: it may go below zero (that is where credits come from).
-  const debited = (await (t.from === Accounts.world ? debitAnyway : debitCovered).run(tx, { account: t.from, amount: t.amount })).rows[0];
-  if (!debited) {
+  const outcome =
+    tx.dialect === 'postgres'
+      ? await transferOnPostgres(tx, { ...t, taskId: t.taskId ?? null, covered: t.from !== Accounts.world })
+      : await transferStepByStep(tx, t);
+  if (outcome === 'not debited') {
     if (await transferExists(tx, t.id)) return false;
     throw new InsufficientFundsError(t.amount, await balanceOf(tx.db, t.from));
   }
+  if (outcome === 'repeated') {
+    await unmove.run(tx, { account: t.from, amount: t.amount });
+    await unmove.run(tx, { account: t.to, amount: -t.amount });
+    return false;
+  }
+  tx.accounts.add(t.from);
+  tx.accounts.add(t.to);
+  return true;
+}
+
+/** The debit, the credit and the transfer row, one statement each (SQLite: one writer, no round trips). */
+async function transferStepByStep(tx: Tx, t: TransferInput): Promise<TransferOutcome> {
+  // The world is the outside: it may go below zero (that is where credits come from).
+  const debited = (await (t.from === Accounts.world ? debitAnyway : debitCovered).run(tx, { account: t.from, amount: t.amount })).rows[0];
+  if (!debited) return 'not debited';
   const credited = (await credit.run(tx, { account: t.to, amount: t.amount })).rows[0];
   if (!credited) throw new Error(`transfer ${t.id}: no account ${t.to}`);
   const inserted = await insertTransfer.run(tx, {
@@ -168,31 +185,7 @@ export async function transfer(tx: Tx, t: TransferInput): Promise<boolean> {
     credit_entry: Number(credited.entries),
     credit_balance_after: Number(credited.balance),
   });
-  if (Number(inserted.numAffectedRows ?? 0n) === 0) {
-    await unmove.run(tx, { account: t.from, amount: t.amount });
-    await unmove.run(tx, { account: t.to, amount: -t.amount });
-    return false;
-  }
-  tx.accounts.add(t.from);
-  tx.accounts.add(t.to);
-  return true;
-}
-
-async function transferInOneStatement(tx: Tx, t: TransferInput): Promise<boolean> {
-  const outcome = await transferOnPostgres(tx, { ...t, taskId: t.taskId ?? null, covered: t.from !== Accounts.world });
-  if (outcome === 'not debited') {
-    if (await transferExists(tx, t.id)) return false;
-    throw new InsufficientFundsError(t.amount, await balanceOf(tx.db, t.from));
-  }
-  if (outcome === 'repeated') {
-    // Rare by design (ids derive from their cause): take back both movements, as on SQLite.
-    await unmove.run(tx, { account: t.from, amount: t.amount });
-    await unmove.run(tx, { account: t.to, amount: -t.amount });
-    return false;
-  }
-  tx.accounts.add(t.from);
-  tx.accounts.add(t.to);
-  return true;
+  return Number(inserted.numAffectedRows ?? 0n) === 0 ? 'repeated' : 'moved';
 }
 
 const transferById = new PreparedStatement<{ id: string }, { id: string }>((db, value) => db.selectFrom('transfers').select('id').where('id', '=', value('id')));
