@@ -12,7 +12,7 @@
  * wallet; the agent; the counters) in every move, so two moves can never wait on each other in a cycle.
  * The rows many tasks share come last, so they are held only for the end of a transaction: the agent (one
  * popular agent's row is touched by every claim and payout it takes) and the counters (every write).
-
+ *
  *   ┌──────────────┬─────────────────────┬────────────┬─────────┬───────────────────────────────────────────┐
  *   │ move         │ from -> to          │ who        │ agent   │ money                                     │
  *   ├──────────────┼─────────────────────┼────────────┼─────────┼───────────────────────────────────────────┤
