@@ -1,6 +1,6 @@
 /**
  * A transfer on PostgreSQL in one statement: debit (covered, unless it is the world), credit, and the
- * transfer row with both balances after it. The same steps as `transfer()` runs one by one on SQLite.
+ * transfer row with both balances after it: the steps `transferStepByStep` (ledger.ts) runs one by one.
  *
  * Why one statement: the credited account may be one many transactions share (a popular agent's wallet,
  * a busy buyer's), and its row lock is held from the credit to the commit. Every statement sent after it
