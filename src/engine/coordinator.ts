@@ -151,7 +151,7 @@ export class Coordinator {
     const { store, executor, logger } = this.options;
     const leaseToken = task.leaseToken;
     if (!leaseToken) throw new Error(`task ${task.id} was handed to the engine without a lease`);
-    const attempts: Promise<void>[] = [];
+    const retries: Promise<void>[] = [];
     const lost = new AbortController();
     const renew = setInterval(() => {
       renewLease(store, task.id, leaseToken, this.leaseMs).then(
@@ -171,10 +171,12 @@ export class Coordinator {
         complexity: task.complexity,
         agentConcurrency: agent.maxConcurrency,
         signal: AbortSignal.any([signal, lost.signal]),
-        onAttempt: () => void attempts.push(recordAttempt(store, task.id, leaseToken)),
-        onRetry: (reason, waitMs) => void attempts.push(recordRetry(store, task.id, leaseToken, reason, waitMs)),
+        // The count is the task's record, not the work: a write that fails is logged, and the call goes out.
+        onAttempt: () =>
+          recordAttempt(store, task.id, leaseToken).catch((error: unknown) => logger.error({ err: error, task: task.id }, 'recording an attempt failed')),
+        onRetry: (reason, waitMs) => void retries.push(recordRetry(store, task.id, leaseToken, reason, waitMs)),
       });
-      await Promise.all(attempts);
+      await Promise.all(retries);
       if (!outcome.ok && outcome.blame === 'aborted') {
         // Shutting down: hand the task back now. Lease lost: whoever requeued it owns it; do nothing.
         if (signal.aborted) await releaseLease(store, task.id, leaseToken);

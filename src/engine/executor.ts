@@ -23,8 +23,11 @@ export interface ExecutionRequest {
   agentConcurrency: number;
   /** Aborted when the task's lease is lost or the engine stops: give up quietly. */
   signal: AbortSignal;
-  /** Called right before each call to the provider, retries included (counted in `Task.attempts`). */
-  onAttempt: () => void;
+  /**
+   * Called right before each call to the provider, retries included (counted in `Task.attempts`), and
+   * awaited: the attempt is on record before the call goes out, so a process killed mid-call has counted it.
+   */
+  onAttempt: () => Promise<void> | void;
   /** Called when a failed call will be retried: why, and how long the executor waits first. */
   onRetry?: (reason: string, waitMs: number) => void;
 }

@@ -10,7 +10,7 @@ export const offlineNotice = '[offline executor: no OPENAI_API_KEY/OPENAI_BASE_U
 export class OfflineExecutor implements Executor {
   async execute(request: ExecutionRequest): Promise<ExecutionOutcome> {
     if (request.signal.aborted) return { ok: false, error: 'aborted before the first attempt', blame: 'aborted' };
-    request.onAttempt();
+    await request.onAttempt();
     const prompt = request.prompt.length > 200 ? `${request.prompt.slice(0, 200)}...` : request.prompt;
     return {
       ok: true,

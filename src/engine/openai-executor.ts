@@ -173,7 +173,7 @@ export class OpenAiExecutor implements Executor {
         // Pacing comes last, right before the call, so a permit is never spent waiting for a slot.
         const permit = this.limiter ? await this.limiter.acquire(signal) : 0;
         attempts.count += 1;
-        request.onAttempt();
+        await request.onAttempt();
         return await this.call(request, permit, attempts);
       } finally {
         releaseGlobal();
